@@ -1,0 +1,512 @@
+//! Raw Linux system calls (x86-64) through inline assembly.
+//!
+//! Nothing here calls libc: a program run under bare LD_PRELOAD can interpose every libc
+//! symbol, so the arming path must never reach one. Every `unsafe` block of the crate lives
+//! in this file and is a thin wrapper over one system call.
+
+use alloc::vec::Vec;
+use core::arch::asm;
+
+pub use libc::{c_int, c_long, c_uint, c_ulong};
+
+/// A failed system call: the positive errno.
+pub type Errno = i32;
+pub type R<T> = Result<T, Errno>;
+
+#[inline(always)]
+fn ret(r: isize) -> R<usize> {
+    if (-4095..0).contains(&r) {
+        Err(-r as i32)
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// One system call with up to six arguments.
+///
+/// # Safety
+/// The caller passes arguments that are valid for system call `n` (pointers to live memory
+/// of the right size). Wrappers below are the only callers.
+#[inline(always)]
+pub unsafe fn syscall6(n: c_long, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+    let r: isize;
+    // SAFETY: the x86-64 syscall ABI: number in rax, args in rdi rsi rdx r10 r8 r9; the
+    // kernel clobbers rcx and r11. Validity of the arguments is the caller's contract.
+    unsafe {
+        asm!("syscall",
+            inlateout("rax") n as isize => r,
+            in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d, in("r8") e, in("r9") f,
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack));
+    }
+    r
+}
+
+macro_rules! sc {
+    ($n:expr) => { sc!($n, 0, 0, 0, 0, 0, 0) };
+    ($n:expr, $a:expr) => { sc!($n, $a, 0, 0, 0, 0, 0) };
+    ($n:expr, $a:expr, $b:expr) => { sc!($n, $a, $b, 0, 0, 0, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr) => { sc!($n, $a, $b, $c, 0, 0, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr) => { sc!($n, $a, $b, $c, $d, 0, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr) => { sc!($n, $a, $b, $c, $d, $e, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr) => {
+        // SAFETY: each wrapper passes pointers derived from live Rust references or owned
+        // NUL-terminated buffers, with the lengths the kernel expects for that call.
+        ret(unsafe {
+            syscall6($n, $a as usize, $b as usize, $c as usize, $d as usize, $e as usize, $f as usize)
+        })
+    };
+}
+
+/// A NUL-terminated copy of `s` for passing to the kernel.
+pub fn cstr(s: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(s.len() + 1);
+    v.extend_from_slice(s);
+    v.push(0);
+    v
+}
+
+// ---- files -------------------------------------------------------------------------------
+
+pub const AT_FDCWD: c_int = libc::AT_FDCWD;
+
+pub fn openat(dir: c_int, path: &[u8], flags: c_int, mode: u32) -> R<c_int> {
+    let p = cstr(path);
+    sc!(libc::SYS_openat, dir, p.as_ptr(), flags | libc::O_CLOEXEC, mode).map(|f| f as c_int)
+}
+pub fn open(path: &[u8], flags: c_int) -> R<c_int> {
+    openat(AT_FDCWD, path, flags, 0)
+}
+
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+pub const RESOLVE_IN_ROOT: u64 = 0x10;
+
+pub fn openat2(dir: c_int, path: &[u8], flags: c_int, mode: u32, resolve: u64) -> R<c_int> {
+    let p = cstr(path);
+    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: mode as u64, resolve };
+    sc!(libc::SYS_openat2, dir, p.as_ptr(), &how as *const OpenHow, core::mem::size_of::<OpenHow>())
+        .map(|f| f as c_int)
+}
+
+pub fn read(fd: c_int, buf: &mut [u8]) -> R<usize> {
+    loop {
+        match sc!(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) {
+            Err(libc::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+pub fn write(fd: c_int, buf: &[u8]) -> R<usize> {
+    loop {
+        match sc!(libc::SYS_write, fd, buf.as_ptr(), buf.len()) {
+            Err(libc::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+pub fn write_all(fd: c_int, mut buf: &[u8]) -> R<()> {
+    while !buf.is_empty() {
+        let n = write(fd, buf)?;
+        if n == 0 {
+            return Err(libc::EIO);
+        }
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+pub fn close(fd: c_int) {
+    let _ = sc!(libc::SYS_close, fd);
+}
+pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> R<()> {
+    sc!(libc::SYS_close_range, first, last, flags).map(drop)
+}
+pub fn dup3(old: c_int, new: c_int, flags: c_int) -> R<c_int> {
+    sc!(libc::SYS_dup3, old, new, flags).map(|f| f as c_int)
+}
+pub fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> R<usize> {
+    sc!(libc::SYS_fcntl, fd, cmd, arg)
+}
+pub fn pipe2(flags: c_int) -> R<[c_int; 2]> {
+    let mut fds = [0 as c_int; 2];
+    sc!(libc::SYS_pipe2, fds.as_mut_ptr(), flags).map(|_| fds)
+}
+pub fn mkdirat(dir: c_int, path: &[u8], mode: u32) -> R<()> {
+    let p = cstr(path);
+    sc!(libc::SYS_mkdirat, dir, p.as_ptr(), mode).map(drop)
+}
+pub fn unlinkat(dir: c_int, path: &[u8], flags: c_int) -> R<()> {
+    let p = cstr(path);
+    sc!(libc::SYS_unlinkat, dir, p.as_ptr(), flags).map(drop)
+}
+pub fn symlinkat(target: &[u8], dir: c_int, path: &[u8]) -> R<()> {
+    let t = cstr(target);
+    let p = cstr(path);
+    sc!(libc::SYS_symlinkat, t.as_ptr(), dir, p.as_ptr()).map(drop)
+}
+pub fn readlinkat(dir: c_int, path: &[u8], buf: &mut [u8]) -> R<usize> {
+    let p = cstr(path);
+    sc!(libc::SYS_readlinkat, dir, p.as_ptr(), buf.as_mut_ptr(), buf.len())
+}
+pub fn fchdir(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fchdir, fd).map(drop)
+}
+pub fn chdir(path: &[u8]) -> R<()> {
+    let p = cstr(path);
+    sc!(libc::SYS_chdir, p.as_ptr()).map(drop)
+}
+pub fn getcwd(buf: &mut [u8]) -> R<usize> {
+    // The kernel returns the length including the trailing NUL.
+    sc!(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()).map(|n| n.saturating_sub(1))
+}
+pub fn fstat(fd: c_int) -> R<libc::stat> {
+    // SAFETY: `stat` is plain old data; all-zero is a valid value.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    sc!(libc::SYS_fstat, fd, &mut st as *mut libc::stat).map(|_| st)
+}
+pub fn fstatat(dir: c_int, path: &[u8], flags: c_int) -> R<libc::stat> {
+    let p = cstr(path);
+    // SAFETY: `stat` is plain old data; all-zero is a valid value.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    sc!(libc::SYS_newfstatat, dir, p.as_ptr(), &mut st as *mut libc::stat, flags).map(|_| st)
+}
+pub fn fstatfs(fd: c_int) -> R<libc::statfs> {
+    // SAFETY: `statfs` is plain old data; all-zero is a valid value.
+    let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+    sc!(libc::SYS_fstatfs, fd, &mut st as *mut libc::statfs).map(|_| st)
+}
+pub fn fgetxattr(fd: c_int, name: &[u8], buf: &mut [u8]) -> R<usize> {
+    let n = cstr(name);
+    sc!(libc::SYS_fgetxattr, fd, n.as_ptr(), buf.as_mut_ptr(), buf.len())
+}
+pub fn pread(fd: c_int, buf: &mut [u8], off: u64) -> R<usize> {
+    sc!(libc::SYS_pread64, fd, buf.as_mut_ptr(), buf.len(), off)
+}
+pub fn getdents64(fd: c_int, buf: &mut [u8]) -> R<usize> {
+    sc!(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len())
+}
+pub fn ftruncate(fd: c_int, len: u64) -> R<()> {
+    sc!(libc::SYS_ftruncate, fd, len).map(drop)
+}
+pub fn renameat(od: c_int, old: &[u8], nd: c_int, new: &[u8]) -> R<()> {
+    let o = cstr(old);
+    let n = cstr(new);
+    sc!(libc::SYS_renameat, od, o.as_ptr(), nd, n.as_ptr()).map(drop)
+}
+
+/// Read a whole (small) file such as one under /proc or /sys.
+pub fn read_file_at(dir: c_int, path: &[u8]) -> R<Vec<u8>> {
+    let fd = openat(dir, path, libc::O_RDONLY, 0)?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let r = loop {
+        match read(fd, &mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) => break Err(e),
+        }
+    };
+    close(fd);
+    r.map(|_| out)
+}
+pub fn read_file(path: &[u8]) -> R<Vec<u8>> {
+    read_file_at(AT_FDCWD, path)
+}
+/// Write a small control file (cgroup, /proc) in one write.
+pub fn write_file_at(dir: c_int, path: &[u8], data: &[u8]) -> R<()> {
+    let fd = openat(dir, path, libc::O_WRONLY, 0)?;
+    let r = write(fd, data).map(drop);
+    close(fd);
+    r
+}
+pub fn write_file(path: &[u8], data: &[u8]) -> R<()> {
+    write_file_at(AT_FDCWD, path, data)
+}
+
+// ---- mounts ------------------------------------------------------------------------------
+
+pub fn mount(src: Option<&[u8]>, dst: &[u8], fstype: Option<&[u8]>, flags: c_ulong, data: Option<&[u8]>) -> R<()> {
+    let s = src.map(cstr);
+    let d = cstr(dst);
+    let t = fstype.map(cstr);
+    let o = data.map(cstr);
+    let p = |v: &Option<Vec<u8>>| v.as_ref().map_or(core::ptr::null(), |v| v.as_ptr());
+    sc!(libc::SYS_mount, p(&s), d.as_ptr(), p(&t), flags, p(&o)).map(drop)
+}
+pub fn umount2(path: &[u8], flags: c_int) -> R<()> {
+    let p = cstr(path);
+    sc!(libc::SYS_umount2, p.as_ptr(), flags).map(drop)
+}
+pub fn pivot_root(new: &[u8], old: &[u8]) -> R<()> {
+    let n = cstr(new);
+    let o = cstr(old);
+    sc!(libc::SYS_pivot_root, n.as_ptr(), o.as_ptr()).map(drop)
+}
+pub const OPEN_TREE_CLONE: c_uint = 1;
+pub const AT_RECURSIVE: c_uint = 0x8000;
+pub fn open_tree(dir: c_int, path: &[u8], flags: c_uint) -> R<c_int> {
+    let p = cstr(path);
+    sc!(libc::SYS_open_tree, dir, p.as_ptr(), flags | libc::O_CLOEXEC as c_uint).map(|f| f as c_int)
+}
+pub const MOVE_MOUNT_F_EMPTY_PATH: c_uint = 0x4;
+pub const MOVE_MOUNT_T_EMPTY_PATH: c_uint = 0x40;
+pub fn move_mount(from: c_int, fpath: &[u8], to: c_int, tpath: &[u8], flags: c_uint) -> R<()> {
+    let f = cstr(fpath);
+    let t = cstr(tpath);
+    sc!(libc::SYS_move_mount, from, f.as_ptr(), to, t.as_ptr(), flags).map(drop)
+}
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+pub fn mount_setattr(dir: c_int, path: &[u8], flags: c_uint, set: u64) -> R<()> {
+    let p = cstr(path);
+    let a = MountAttr { attr_set: set, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    sc!(libc::SYS_mount_setattr, dir, p.as_ptr(), flags, &a as *const MountAttr, core::mem::size_of::<MountAttr>())
+        .map(drop)
+}
+
+// ---- processes ---------------------------------------------------------------------------
+
+pub fn getpid() -> c_int {
+    sc!(libc::SYS_getpid).unwrap_or(0) as c_int
+}
+pub fn getppid() -> c_int {
+    sc!(libc::SYS_getppid).unwrap_or(0) as c_int
+}
+pub fn getuid() -> u32 {
+    sc!(libc::SYS_getuid).unwrap_or(0) as u32
+}
+pub fn geteuid() -> u32 {
+    sc!(libc::SYS_geteuid).unwrap_or(0) as u32
+}
+pub fn getgid() -> u32 {
+    sc!(libc::SYS_getgid).unwrap_or(0) as u32
+}
+pub fn getegid() -> u32 {
+    sc!(libc::SYS_getegid).unwrap_or(0) as u32
+}
+
+/// fork-like clone (no new stack) with namespace flags. Returns 0 in the child.
+/// The child shares nothing with glibc's idea of the process: it must only make raw
+/// system calls until it execs, which is how every caller in this crate uses it.
+pub fn clone_fork(flags: u64) -> R<c_int> {
+    sc!(libc::SYS_clone, flags | libc::SIGCHLD as u64, 0, 0, 0, 0).map(|p| p as c_int)
+}
+pub fn unshare(flags: c_int) -> R<()> {
+    sc!(libc::SYS_unshare, flags).map(drop)
+}
+pub fn execveat(fd: c_int, argv: &[*const u8], envp: &[*const u8], flags: c_int, cookie: u64) -> Errno {
+    let empty = b"\0";
+    // The sixth argument is ignored by the kernel for execveat; the seccomp filter checks it
+    // against this run's cookie so that only the sandbox's own exec passes (see seccomp).
+    match sc!(libc::SYS_execveat, fd, empty.as_ptr(), argv.as_ptr(), envp.as_ptr(), flags, cookie) {
+        Err(e) => e,
+        Ok(_) => 0,
+    }
+}
+pub fn exit(code: i32) -> ! {
+    loop {
+        let _ = sc!(libc::SYS_exit_group, code);
+    }
+}
+pub fn kill(pid: c_int, sig: c_int) -> R<()> {
+    sc!(libc::SYS_kill, pid, sig).map(drop)
+}
+pub fn wait4(pid: c_int, options: c_int, ru: Option<&mut libc::rusage>) -> R<(c_int, c_int)> {
+    let mut status: c_int = 0;
+    let rp = ru.map_or(core::ptr::null_mut(), |r| r as *mut libc::rusage);
+    loop {
+        match sc!(libc::SYS_wait4, pid, &mut status as *mut c_int, options, rp) {
+            Err(libc::EINTR) => continue,
+            r => return r.map(|p| (p as c_int, status)),
+        }
+    }
+}
+pub fn setsid() -> R<()> {
+    sc!(libc::SYS_setsid).map(drop)
+}
+pub fn prctl(op: c_int, a: c_ulong, b: c_ulong, c: c_ulong, d: c_ulong) -> R<usize> {
+    sc!(libc::SYS_prctl, op, a, b, c, d)
+}
+pub fn setresuid(u: u32) -> R<()> {
+    sc!(libc::SYS_setresuid, u, u, u).map(drop)
+}
+pub fn setresgid(g: u32) -> R<()> {
+    sc!(libc::SYS_setresgid, g, g, g).map(drop)
+}
+pub fn setgroups_empty() -> R<()> {
+    sc!(libc::SYS_setgroups, 0, 0).map(drop)
+}
+pub fn sethostname(name: &[u8]) -> R<()> {
+    sc!(libc::SYS_sethostname, name.as_ptr(), name.len()).map(drop)
+}
+pub fn prlimit(res: c_int, soft: u64, hard: u64) -> R<()> {
+    let l = [soft, hard];
+    sc!(libc::SYS_prlimit64, 0, res, l.as_ptr(), 0).map(drop)
+}
+pub fn getrlimit(res: c_int) -> R<(u64, u64)> {
+    let mut l = [0u64; 2];
+    sc!(libc::SYS_prlimit64, 0, res, 0, l.as_mut_ptr()).map(|_| (l[0], l[1]))
+}
+pub fn setpriority_self(nice: i32) -> R<()> {
+    sc!(libc::SYS_setpriority, libc::PRIO_PROCESS, 0, nice as isize as usize).map(drop)
+}
+pub fn getrusage(who: c_int) -> libc::rusage {
+    // SAFETY: `rusage` is plain old data; all-zero is a valid value.
+    let mut ru: libc::rusage = unsafe { core::mem::zeroed() };
+    let _ = sc!(libc::SYS_getrusage, who, &mut ru as *mut libc::rusage);
+    ru
+}
+pub fn getrandom(buf: &mut [u8]) -> R<usize> {
+    sc!(libc::SYS_getrandom, buf.as_mut_ptr(), buf.len(), 0)
+}
+
+// ---- capabilities ------------------------------------------------------------------------
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: c_int,
+}
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+/// Clear the effective, permitted and inheritable sets of this thread.
+pub fn capset_zero() -> R<()> {
+    let h = CapHeader { version: 0x2008_0522, pid: 0 };
+    let d = [CapData::default(); 2];
+    sc!(libc::SYS_capset, &h as *const CapHeader, d.as_ptr()).map(drop)
+}
+
+// ---- signals and waiting -----------------------------------------------------------------
+
+pub type SigSet = u64;
+pub fn sigbit(sig: c_int) -> SigSet {
+    1u64 << (sig - 1)
+}
+pub fn sigprocmask(how: c_int, set: SigSet) -> R<SigSet> {
+    let mut old: SigSet = 0;
+    sc!(libc::SYS_rt_sigprocmask, how, &set as *const SigSet, &mut old as *mut SigSet, 8).map(|_| old)
+}
+#[repr(C)]
+struct KSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+/// Set a signal to SIG_DFL or SIG_IGN (no handlers: nothing here runs in signal context).
+pub fn signal_disposition(sig: c_int, handler: usize) -> R<()> {
+    let a = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
+    sc!(libc::SYS_rt_sigaction, sig, &a as *const KSigaction, 0, 8).map(drop)
+}
+pub fn signalfd(set: SigSet) -> R<c_int> {
+    sc!(libc::SYS_signalfd4, -1isize, &set as *const SigSet, 8, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
+        .map(|f| f as c_int)
+}
+pub fn timerfd() -> R<c_int> {
+    sc!(libc::SYS_timerfd_create, libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC | libc::TFD_NONBLOCK)
+        .map(|f| f as c_int)
+}
+/// Arm a one-shot timer `ns` nanoseconds from now (0 disarms).
+pub fn timerfd_set(fd: c_int, ns: u64) -> R<()> {
+    let t = [0i64, 0, (ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
+    sc!(libc::SYS_timerfd_settime, fd, 0, t.as_ptr(), 0).map(drop)
+}
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> R<usize> {
+    loop {
+        match sc!(libc::SYS_poll, fds.as_mut_ptr(), fds.len(), timeout_ms) {
+            Err(libc::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+pub fn pidfd_open(pid: c_int) -> R<c_int> {
+    sc!(libc::SYS_pidfd_open, pid, 0).map(|f| f as c_int)
+}
+/// Monotonic time in nanoseconds.
+pub fn now_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    let _ = sc!(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, ts.as_mut_ptr());
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}
+
+// ---- network -----------------------------------------------------------------------------
+
+pub fn socket(domain: c_int, ty: c_int, proto: c_int) -> R<c_int> {
+    sc!(libc::SYS_socket, domain, ty | libc::SOCK_CLOEXEC, proto).map(|f| f as c_int)
+}
+pub fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
+    sc!(libc::SYS_ioctl, fd, req, arg)
+}
+
+// ---- seccomp and landlock ----------------------------------------------------------------
+
+pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<usize> {
+    let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
+    sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)
+}
+/// Issue an arbitrary syscall number with arguments (used by the containment probe).
+pub fn probe(n: c_long, a: usize) -> R<usize> {
+    sc!(n, a)
+}
+pub fn landlock_create_ruleset(attr: *const u8, size: usize, flags: u32) -> R<c_int> {
+    sc!(libc::SYS_landlock_create_ruleset, attr, size, flags).map(|f| f as c_int)
+}
+pub fn landlock_add_rule(fd: c_int, ty: u32, attr: *const u8, flags: u32) -> R<()> {
+    sc!(libc::SYS_landlock_add_rule, fd, ty, attr, flags).map(drop)
+}
+pub fn landlock_restrict_self(fd: c_int) -> R<()> {
+    sc!(libc::SYS_landlock_restrict_self, fd, 0).map(drop)
+}
+
+// ---- memory (for the preload library's private allocator) --------------------------------
+
+pub fn mmap_anon(len: usize) -> R<*mut u8> {
+    sc!(
+        libc::SYS_mmap,
+        0,
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        -1isize as usize,
+        0
+    )
+    .map(|p| p as *mut u8)
+}
+pub fn munmap(p: *mut u8, len: usize) {
+    let _ = sc!(libc::SYS_munmap, p, len);
+}
+
+/// Borrow a NUL-terminated C string as bytes (environment and argv from the loader).
+///
+/// # Safety
+/// `p` points to a NUL-terminated string that lives for `'a`.
+pub unsafe fn c_bytes<'a>(p: *const u8) -> &'a [u8] {
+    let mut n = 0;
+    // SAFETY: per the contract, every byte up to and including the NUL is readable.
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        core::slice::from_raw_parts(p, n)
+    }
+}

@@ -1,0 +1,57 @@
+//! A private heap for the library: bump allocation from anonymous mappings made with raw
+//! system calls. libc's malloc is never reached, so a program that defines its own
+//! `malloc` cannot run code on the arming path. Arming allocates a few KiB and the process
+//! then execs or exits, so freed memory is not reused (except the last block).
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use sandbox_core::sys;
+
+const CHUNK: usize = 1 << 20;
+
+pub struct Bump {
+    next: AtomicUsize,
+    end: AtomicUsize,
+}
+
+impl Bump {
+    pub const fn new() -> Self {
+        Bump { next: AtomicUsize::new(0), end: AtomicUsize::new(0) }
+    }
+}
+
+// SAFETY: alloc returns fresh, suitably aligned memory or null; dealloc only ever unmaps
+// mappings made for a single large allocation. The arming path is single-threaded
+// (unshare of a user namespace refuses multi-threaded callers), and the atomics keep the
+// bump pointer consistent regardless.
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let size = l.size().max(1);
+        if size + l.align() > CHUNK / 4 {
+            // Large blocks get their own mapping (page aligned).
+            return sys::mmap_anon(size).unwrap_or(core::ptr::null_mut());
+        }
+        loop {
+            let next = self.next.load(Ordering::Relaxed);
+            let start = (next + l.align() - 1) & !(l.align() - 1);
+            if next != 0 && start + size <= self.end.load(Ordering::Relaxed) {
+                if self.next.compare_exchange(next, start + size, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                    return start as *mut u8;
+                }
+                continue;
+            }
+            let Ok(p) = sys::mmap_anon(CHUNK) else { return core::ptr::null_mut() };
+            self.end.store(p as usize + CHUNK, Ordering::Relaxed);
+            self.next.store(p as usize, Ordering::Release);
+        }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        let size = l.size().max(1);
+        if size + l.align() > CHUNK / 4 {
+            sys::munmap(p, size);
+        } else {
+            // Give back the most recent block (common for temporary buffers).
+            let _ = self.next.compare_exchange(p as usize + size, p as usize, Ordering::AcqRel, Ordering::Relaxed);
+        }
+    }
+}
