@@ -6,9 +6,70 @@
 
 extern crate alloc;
 
+pub mod cgroup;
 pub mod error;
+pub mod filter;
+pub mod fs;
+pub mod identity;
+pub mod landlock;
+pub mod limits;
+pub mod net;
+pub mod ns;
 pub mod policy;
+pub mod process;
+pub mod report;
+pub mod rlimits;
+pub mod run;
+pub mod seccomp;
+pub mod supervisor;
 pub mod sys;
 
 pub use error::{Error, Result};
 pub use policy::Policy;
+pub use run::{Run, Target, EXIT_SETUP};
+
+use ns::Side;
+
+/// Contain the current process and exec `target` inside. Never returns: this process
+/// becomes the supervisor and exits with the program's status; the exec happens in pid 2
+/// of the new namespaces. Any failed step prints `sandbox: <step>: <reason>` and exits 125
+/// before the program runs.
+pub fn arm(policy: &Policy, target: Target) -> ! {
+    let mut run = match Run::new(policy, target) {
+        Ok(r) => r,
+        Err(e) => fail_early(e),
+    };
+    let r = &mut run;
+    // --- supervisor, in the caller's namespaces
+    r.step("workdir", fs::resolve_workdir);
+    let cg = r.step("cgroup", limits::setup);
+    r.step("seccomp-compile", filter::compile);
+    r.step("signals", process::block_signals);
+    if let Side::Parent(init) = r.step("namespaces", ns::clone_init) {
+        supervisor::run(r, init, cg)
+    }
+    // --- init: pid 1 of the new pid namespace
+    r.step("id-map", ns::map_ids);
+    r.step("sync", ns::wait_for_supervisor);
+    r.step("cgroupns", ns::enter_cgroupns);
+    r.step("hostname", ns::hostname);
+    r.step("network", net::setup);
+    r.step("filesystem", fs::jail);
+    if let Side::Parent(app) = r.step("fork-app", process::fork_app) {
+        process::init_loop(r, app)
+    }
+    // --- app: pid 2, becomes the program
+    r.step("rlimits", rlimits::apply);
+    r.step("identity", identity::drop_all);
+    r.step("session", process::new_session);
+    r.step("no-new-privs", identity::no_new_privs);
+    r.step("landlock", landlock::restrict);
+    r.step("descriptors", process::close_stray);
+    r.step("seccomp", filter::install);
+    process::exec(r)
+}
+
+fn fail_early(e: Error) -> ! {
+    let _ = sys::write_all(2, alloc::format!("{}\n", run::describe(&e)).as_bytes());
+    sys::exit(EXIT_SETUP)
+}

@@ -16,7 +16,10 @@ pub struct Bump {
 
 impl Bump {
     pub const fn new() -> Self {
-        Bump { next: AtomicUsize::new(0), end: AtomicUsize::new(0) }
+        Bump {
+            next: AtomicUsize::new(0),
+            end: AtomicUsize::new(0),
+        }
     }
 }
 
@@ -35,12 +38,18 @@ unsafe impl GlobalAlloc for Bump {
             let next = self.next.load(Ordering::Relaxed);
             let start = (next + l.align() - 1) & !(l.align() - 1);
             if next != 0 && start + size <= self.end.load(Ordering::Relaxed) {
-                if self.next.compare_exchange(next, start + size, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                if self
+                    .next
+                    .compare_exchange(next, start + size, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+                {
                     return start as *mut u8;
                 }
                 continue;
             }
-            let Ok(p) = sys::mmap_anon(CHUNK) else { return core::ptr::null_mut() };
+            let Ok(p) = sys::mmap_anon(CHUNK) else {
+                return core::ptr::null_mut();
+            };
             self.end.store(p as usize + CHUNK, Ordering::Relaxed);
             self.next.store(p as usize, Ordering::Release);
         }
@@ -51,7 +60,12 @@ unsafe impl GlobalAlloc for Bump {
             sys::munmap(p, size);
         } else {
             // Give back the most recent block (common for temporary buffers).
-            let _ = self.next.compare_exchange(p as usize + size, p as usize, Ordering::AcqRel, Ordering::Relaxed);
+            let _ = self.next.compare_exchange(
+                p as usize + size,
+                p as usize,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
         }
     }
 }

@@ -1,0 +1,45 @@
+//! The seccomp step: compiled once in the supervisor (so a bad policy file fails before
+//! anything starts), installed last in the app, with the listener handed to the
+//! supervisor for violation reports.
+
+use crate::error::{Error, Result};
+use crate::policy::Seccomp;
+use crate::run::Run;
+use crate::seccomp::{self, Options};
+use crate::sys;
+
+/// Violations are reported through user notification for the strict and file profiles.
+fn wants_notify(run: &Run) -> bool {
+    matches!(run.policy.seccomp, Seccomp::Strict | Seccomp::File(_))
+}
+
+pub fn compile(run: &mut Run) -> Result<()> {
+    let cookie = if run.policy.seccomp == Seccomp::Strict {
+        run.cookie
+    } else {
+        0
+    };
+    if cookie == 0 {
+        run.cookie = 0;
+    }
+    let opts = Options {
+        exec_cookie: cookie,
+        notify: wants_notify(run),
+    };
+    run.filter =
+        seccomp::build(&run.policy.seccomp, &opts).map_err(|e| Error::msg("seccomp", e))?;
+    Ok(())
+}
+
+pub fn install(run: &mut Run) -> Result<()> {
+    let notify = wants_notify(run);
+    let listener = seccomp::install(&run.filter, notify)
+        .map_err(|e| Error::new("seccomp", "install filter", e))?;
+    if let Some(fd) = listener {
+        seccomp::send_fd(run.notify[1], fd)
+            .map_err(|e| Error::new("seccomp", "hand listener to supervisor", e))?;
+        sys::close(fd);
+    }
+    sys::close(run.notify[1]);
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! The filesystem jail: a fresh tmpfs root entered with pivot_root, the old root detached.
+//!
+//! Every source is cloned as a detached mount tree (open_tree) and its flags are set on the
+//! detached tree (mount_setattr, recursive) before it is attached, so no moment exists where
+//! a writable or suid-capable bind is visible, and submounts are covered too. Destinations
+//! are resolved inside the new root (openat2 RESOLVE_IN_ROOT), so a symlink in a bound
+//! directory cannot send a mount point outside the jail.
+
+use crate::error::{Ctx, Error, Result};
+use crate::policy::MountKind;
+use crate::run::Run;
+use crate::sys::{self, c_int};
+use alloc::format;
+use alloc::vec::Vec;
+
+/// Where the new root is assembled, inside our private mount namespace only.
+const STAGE: &[u8] = b"/tmp";
+
+/// Parts of /etc that programs read: loader cache, users and groups, name service and
+/// time zone, TLS roots, and Debian's alternatives (cc, editor, ...). Optional: skipped
+/// when the host lacks them. Nothing else of /etc (no shadow, no ssh keys) is visible.
+const ETC: &[&str] = &[
+    "/etc/alternatives",
+    "/etc/ca-certificates",
+    "/etc/gai.conf",
+    "/etc/group",
+    "/etc/host.conf",
+    "/etc/hosts",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/mime.types",
+    "/etc/nsswitch.conf",
+    "/etc/os-release",
+    "/etc/passwd",
+    "/etc/protocols",
+    "/etc/resolv.conf",
+    "/etc/services",
+    "/etc/ssl",
+    "/etc/timezone",
+];
+
+/// Top-level system paths: replicated as symlinks on merged-/usr hosts, else bound.
+const SYSTEM: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",
+];
+
+/// Device nodes the app may use (bound from the host; no mknod needed).
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+enum What {
+    /// A detached clone of a host tree, flags already applied.
+    Tree {
+        fd: c_int,
+        dir: bool,
+    },
+    Tmpfs {
+        size: u64,
+        mode: u32,
+    },
+    Symlink(Vec<u8>),
+    Proc,
+}
+
+struct Entry {
+    dst: Vec<u8>,
+    what: What,
+}
+
+const RO: u64 = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+const RW: u64 = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+
+/// Clone `src` as a detached tree with `attrs`. `required` sources must exist.
+fn tree(src: &[u8], attrs: u64, required: bool) -> Result<Option<What>> {
+    let fd = match sys::open_tree(sys::AT_FDCWD, src, sys::OPEN_TREE_CLONE | sys::AT_RECURSIVE) {
+        Ok(fd) => fd,
+        Err(libc::ENOENT) if !required => return Ok(None),
+        Err(e) => {
+            return Err(Error::new(
+                "filesystem",
+                format!("bind source {}", show(src)),
+                e,
+            ))
+        }
+    };
+    sys::mount_setattr(
+        fd,
+        b"",
+        libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE,
+        attrs,
+    )
+    .ctx("filesystem", &format!("mount flags of {}", show(src)))?;
+    let st = sys::fstat(fd).ctx("filesystem", "fstat")?;
+    Ok(Some(What::Tree {
+        fd,
+        dir: st.st_mode & libc::S_IFMT == libc::S_IFDIR,
+    }))
+}
+
+fn show(p: &[u8]) -> &str {
+    core::str::from_utf8(p).unwrap_or("<non-utf8 path>")
+}
+
+/// Host path `p` as a symlink to replicate, if it is one.
+fn host_symlink(p: &[u8]) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 4096];
+    let n = sys::readlinkat(sys::AT_FDCWD, p, &mut buf).ok()?;
+    Some(buf[..n].to_vec())
+}
+
+/// Everything the jail will contain, in mount order; sources are opened before the stage
+/// covers anything, so a source under the host's /tmp still works.
+fn plan(run: &Run) -> Result<Vec<Entry>> {
+    let mut v = Vec::new();
+    let mut add = |dst: &[u8], what: What| {
+        v.push(Entry {
+            dst: dst.to_vec(),
+            what,
+        })
+    };
+    for p in SYSTEM.iter().chain(ETC) {
+        let p = p.as_bytes();
+        if let Some(t) = host_symlink(p) {
+            add(p, What::Symlink(t));
+        } else if let Some(t) = tree(p, RO, false)? {
+            add(p, t);
+        }
+    }
+    add(
+        b"/dev",
+        What::Tmpfs {
+            size: 64 << 10,
+            mode: 0o755,
+        },
+    );
+    for d in DEVICES {
+        let p = format!("/dev/{d}");
+        // Device nodes keep `dev` (that is their point) but never suid or exec.
+        if let Some(t) = tree(
+            p.as_bytes(),
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+            false,
+        )? {
+            add(p.as_bytes(), t);
+        }
+    }
+    for (name, target) in [
+        ("/dev/fd", "/proc/self/fd"),
+        ("/dev/stdin", "/proc/self/fd/0"),
+        ("/dev/stdout", "/proc/self/fd/1"),
+        ("/dev/stderr", "/proc/self/fd/2"),
+    ] {
+        add(name.as_bytes(), What::Symlink(target.as_bytes().to_vec()));
+    }
+    add(
+        b"/dev/shm",
+        What::Tmpfs {
+            size: run.policy.tmp_size,
+            mode: 0o1777,
+        },
+    );
+    add(
+        b"/tmp",
+        What::Tmpfs {
+            size: run.policy.tmp_size,
+            mode: 0o1777,
+        },
+    );
+    add(b"/proc", What::Proc);
+    if let Some(lib) = &run.policy.lib {
+        // The library must resolve inside for the LD_PRELOAD of children; fail closed.
+        let t = tree(lib.as_bytes(), RO, true)?.expect("required");
+        add(lib.as_bytes(), t);
+    }
+    if let Some(w) = &run.workdir {
+        let t = tree(w, RW, true)?.expect("required");
+        add(w, t);
+    }
+    for m in &run.policy.mounts {
+        let what = match m.kind {
+            MountKind::Bind { rw } => {
+                tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required")
+            }
+            MountKind::Tmpfs { size } => What::Tmpfs { size, mode: 0o1777 },
+        };
+        add(m.dst.as_bytes(), what);
+    }
+    Ok(v)
+}
+
+/// Open `path` (absolute, inside the new root) as an O_PATH fd, creating missing
+/// directories on the way and the last component as a directory or an empty file.
+fn make_dst(root: c_int, path: &[u8], dir: bool) -> Result<c_int> {
+    let comps: Vec<&[u8]> = path
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let inside = |upto: usize| -> Vec<u8> {
+        let mut p = Vec::from(&b"/"[..]);
+        p.extend_from_slice(&comps[..upto].join(&b'/'));
+        p
+    };
+    let resolve = sys::RESOLVE_IN_ROOT | sys::RESOLVE_NO_MAGICLINKS;
+    for i in 0..comps.len() {
+        let last = i + 1 == comps.len();
+        let parent = sys::openat2(
+            root,
+            &inside(i),
+            libc::O_PATH | libc::O_DIRECTORY,
+            0,
+            resolve,
+        )
+        .ctx("filesystem", &format!("mount point {}", show(path)))?;
+        let r = if last && !dir {
+            sys::openat(
+                parent,
+                comps[i],
+                libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW,
+                0o644,
+            )
+            .map(sys::close)
+        } else {
+            sys::mkdirat(parent, comps[i], 0o755)
+        };
+        sys::close(parent);
+        match r {
+            Ok(()) | Err(libc::EEXIST) => {}
+            Err(e) => {
+                return Err(Error::new(
+                    "filesystem",
+                    format!("create mount point {}", show(path)),
+                    e,
+                ))
+            }
+        }
+    }
+    sys::openat2(root, path, libc::O_PATH, 0, resolve)
+        .ctx("filesystem", &format!("mount point {}", show(path)))
+}
+
+fn attach(root: c_int, e: &Entry) -> Result<()> {
+    let err =
+        |what: &str, errno| Error::new("filesystem", format!("{what} {}", show(&e.dst)), errno);
+    match &e.what {
+        What::Symlink(target) => {
+            let mut rel = e.dst.clone();
+            rel.remove(0);
+            return sys::symlinkat(target, root, &rel).map_err(|x| err("symlink", x));
+        }
+        What::Tree { fd, dir } => {
+            let dst = make_dst(root, &e.dst, *dir)?;
+            let flags = sys::MOVE_MOUNT_F_EMPTY_PATH | sys::MOVE_MOUNT_T_EMPTY_PATH;
+            let r = sys::move_mount(*fd, b"", dst, b"", flags);
+            sys::close(dst);
+            sys::close(*fd);
+            r.map_err(|x| err("attach", x))
+        }
+        What::Tmpfs { size, mode } => {
+            let dst = make_dst(root, &e.dst, true)?;
+            let opts = format!("size={size},mode={mode:o}");
+            let r = mount_at_fd(
+                dst,
+                Some(b"tmpfs"),
+                b"tmpfs",
+                libc::MS_NOSUID | libc::MS_NODEV,
+                opts.as_bytes(),
+            );
+            sys::close(dst);
+            r.map_err(|x| err("tmpfs", x))
+        }
+        What::Proc => {
+            let dst = make_dst(root, &e.dst, true)?;
+            let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            let r = mount_at_fd(dst, Some(b"proc"), b"proc", flags, b"");
+            sys::close(dst);
+            r.map_err(|x| err("proc", x))
+        }
+    }
+}
+
+/// Mount onto an O_PATH fd through its /proc/self/fd link (the old mount API takes paths).
+fn mount_at_fd(
+    fd: c_int,
+    src: Option<&[u8]>,
+    fstype: &[u8],
+    flags: libc::c_ulong,
+    data: &[u8],
+) -> sys::R<()> {
+    let path = format!("/proc/self/fd/{fd}");
+    sys::mount(src, path.as_bytes(), Some(fstype), flags, Some(data))
+}
+
+pub fn jail(run: &mut Run) -> Result<()> {
+    sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
+        .ctx("filesystem", "make / private")?;
+    let entries = plan(run)?;
+    sys::mount(
+        Some(b"tmpfs"),
+        STAGE,
+        Some(b"tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some(b"size=1m,mode=755"),
+    )
+    .ctx("filesystem", "root tmpfs")?;
+    let root = sys::open(STAGE, libc::O_PATH | libc::O_DIRECTORY).ctx("filesystem", "open root")?;
+    for e in &entries {
+        attach(root, e)?;
+    }
+    // Enter the new root; the old one is stacked on top by pivot_root(".", ".") and then
+    // detached, so no path leads back to it.
+    sys::fchdir(root).ctx("filesystem", "chdir new root")?;
+    sys::pivot_root(b".", b".").ctx("filesystem", "pivot_root")?;
+    sys::umount2(b".", libc::MNT_DETACH).ctx("filesystem", "detach old root")?;
+    sys::close(root);
+    sys::chdir(b"/").ctx("filesystem", "chdir /")?;
+    sys::mount_setattr(sys::AT_FDCWD, b"/", 0, RO).ctx("filesystem", "read-only root")?;
+    let dir: &[u8] = match (&run.policy.chdir, &run.workdir) {
+        (Some(d), _) => d.as_bytes(),
+        (None, Some(w)) => w,
+        (None, None) => b"/",
+    };
+    sys::chdir(dir).ctx("filesystem", &format!("chdir {}", show(dir)))
+}
+
+/// The work directory: the policy's, or the current directory (never "/", which would
+/// expose the whole host read-write).
+pub fn resolve_workdir(run: &mut Run) -> Result<()> {
+    run.workdir = match &run.policy.workdir {
+        None => None,
+        Some(w) if !w.is_empty() => Some(w.as_bytes().to_vec()),
+        Some(_) => {
+            let mut buf = [0u8; 4096];
+            let n = sys::getcwd(&mut buf).ctx("workdir", "getcwd")?;
+            let cwd = &buf[..n];
+            if cwd == b"/" {
+                None
+            } else {
+                Some(cwd.to_vec())
+            }
+        }
+    };
+    Ok(())
+}

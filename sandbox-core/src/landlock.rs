@@ -1,0 +1,154 @@
+//! Landlock: a second, independent layer mirroring the jail (read-only system, writable
+//! work dir and scratch space), TCP denied when there is no network, and abstract unix
+//! sockets and signals scoped to the run (ABI 6+).
+
+use crate::error::{Error, Result};
+use crate::policy::{Landlock, MountKind, Net};
+use crate::run::Run;
+use crate::sys::{self, c_int};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const EXECUTE: u64 = 1 << 0;
+const WRITE_FILE: u64 = 1 << 1;
+const READ_FILE: u64 = 1 << 2;
+const READ_DIR: u64 = 1 << 3;
+const IOCTL_DEV: u64 = 1 << 15;
+const NET_TCP: u64 = (1 << 0) | (1 << 1);
+const SCOPE_ALL: u64 = (1 << 0) | (1 << 1);
+const RULE_PATH_BENEATH: u32 = 1;
+
+/// Filesystem rights the kernel knows at each ABI (index = ABI).
+fn fs_rights(abi: u32) -> u64 {
+    match abi {
+        0 => 0,
+        1 => (1 << 13) - 1,
+        2 => (1 << 14) - 1,
+        3 | 4 => (1 << 15) - 1,
+        _ => (1 << 16) - 1,
+    }
+}
+
+/// The ABI version, 0 when the kernel lacks Landlock or it is disabled.
+pub fn abi() -> u32 {
+    sys::landlock_create_ruleset(core::ptr::null(), 0, 1).map_or(0, |v| v as u32)
+}
+
+#[repr(C)]
+struct RulesetAttr {
+    fs: u64,
+    net: u64,
+    scoped: u64,
+}
+
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed: u64,
+    fd: c_int,
+}
+
+pub fn restrict(run: &mut Run) -> Result<()> {
+    let p = run.policy;
+    let abi = abi();
+    if p.landlock == Landlock::Off {
+        run.landlock_note = "off (by request)".into();
+        return Ok(());
+    }
+    if abi == 0 {
+        if p.landlock == Landlock::On {
+            return Err(Error::msg(
+                "landlock",
+                "required (--landlock on) but the kernel has no Landlock",
+            ));
+        }
+        run.landlock_note = "unavailable on this kernel (skipped)".into();
+        return Ok(());
+    }
+    let all = fs_rights(abi);
+    let net = if p.net == Net::None && abi >= 4 {
+        NET_TCP
+    } else {
+        0
+    };
+    let scoped = if abi >= 6 { SCOPE_ALL } else { 0 };
+    let attr = RulesetAttr {
+        fs: all,
+        net,
+        scoped,
+    };
+    // Older kernels reject unknown trailing fields: pass only what this ABI knows.
+    let size = match abi {
+        1..=3 => 8,
+        4 | 5 => 16,
+        _ => 24,
+    };
+    let rs = sys::landlock_create_ruleset(&attr as *const RulesetAttr as *const u8, size, 0)
+        .map_err(|e| Error::new("landlock", "create ruleset", e))?;
+
+    let read = EXECUTE | READ_FILE | READ_DIR;
+    let mut rules: Vec<(Vec<u8>, u64)> = Vec::new();
+    rules.push((b"/".to_vec(), read));
+    rules.push((b"/dev".to_vec(), (READ_FILE | WRITE_FILE | IOCTL_DEV) & all));
+    rules.push((b"/tmp".to_vec(), all));
+    rules.push((b"/dev/shm".to_vec(), all));
+    if let Some(w) = &run.workdir {
+        rules.push((w.clone(), all));
+    }
+    for m in &p.mounts {
+        let rw = matches!(
+            m.kind,
+            MountKind::Bind { rw: true } | MountKind::Tmpfs { .. }
+        );
+        if rw {
+            rules.push((m.dst.as_bytes().to_vec(), all));
+        }
+    }
+    for (path, allowed) in &rules {
+        let fd =
+            sys::open(path, libc::O_PATH).map_err(|e| Error::new("landlock", path_str(path), e))?;
+        let mut allowed = *allowed;
+        // Directory-only rights on a file are rejected: keep the file rights.
+        if sys::fstat(fd)
+            .map(|s| s.st_mode & libc::S_IFMT != libc::S_IFDIR)
+            .unwrap_or(false)
+        {
+            allowed &= EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | IOCTL_DEV;
+        }
+        let rule = PathBeneath { allowed, fd };
+        let r = sys::landlock_add_rule(
+            rs,
+            RULE_PATH_BENEATH,
+            &rule as *const PathBeneath as *const u8,
+            0,
+        );
+        sys::close(fd);
+        r.map_err(|e| Error::new("landlock", format!("rule for {}", path_str(path)), e))?;
+    }
+    // The target is exec'd through the descriptor the launcher checked, which lies outside
+    // the new root: allow exactly that file to be read and executed.
+    let rule = PathBeneath {
+        allowed: EXECUTE | READ_FILE,
+        fd: run.target.fd,
+    };
+    sys::landlock_add_rule(
+        rs,
+        RULE_PATH_BENEATH,
+        &rule as *const PathBeneath as *const u8,
+        0,
+    )
+    .map_err(|e| Error::new("landlock", "rule for the target", e))?;
+    let r = sys::landlock_restrict_self(rs).map_err(|e| Error::new("landlock", "restrict_self", e));
+    sys::close(rs);
+    r?;
+    run.landlock_note = format!(
+        "abi {abi}{}{}",
+        if net != 0 { ", tcp denied" } else { "" },
+        if scoped != 0 { ", scoped" } else { "" }
+    );
+    Ok(())
+}
+
+fn path_str(p: &[u8]) -> String {
+    String::from_utf8_lossy(p).into()
+}

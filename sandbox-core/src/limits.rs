@@ -1,0 +1,45 @@
+//! Which mechanism enforces each limit, and the run's cgroup (created before the clone).
+
+use crate::cgroup::{LimitKind, Mech, RunCgroup};
+use crate::error::{Error, Result};
+use crate::run::Run;
+use alloc::format;
+
+pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
+    let p = run.policy;
+    let l = &p.limits;
+    let cg = match &p.cgroup_dir {
+        Some(dir) => RunCgroup::from_dir(dir, l)?,
+        None => RunCgroup::create(&p.cgroup_root, &format!("run-{}", crate::sys::getpid()), l)?,
+    };
+    let m = &mut run.mechs;
+    let when = |set: bool, mech: Mech| if set { mech } else { Mech::None };
+    m.memory = when(l.memory.is_some(), cg.mechanism(LimitKind::Memory));
+    m.pids = when(l.pids.is_some(), cg.mechanism(LimitKind::Pids));
+    m.cpus = when(l.cpus_milli.is_some(), cg.mechanism(LimitKind::Cpus));
+    // Tree CPU time is enforced by the supervisor when a cgroup counts it, else per process.
+    let counted = cg.cpu_ns().is_some();
+    m.time = when(
+        l.time.is_some(),
+        if counted {
+            Mech::Supervisor
+        } else {
+            Mech::Rlimit
+        },
+    );
+    m.wall_time = when(l.wall_time.is_some(), Mech::Supervisor);
+    m.files = when(l.files.is_some(), Mech::Rlimit);
+    m.fsize = when(l.fsize.is_some(), Mech::Rlimit);
+    m.stack = when(l.stack.is_some(), Mech::Rlimit);
+    m.address_space = when(l.address_space.is_some(), Mech::Rlimit);
+    // A CPU quota has no per-process substitute: refuse rather than run unbounded.
+    if l.cpus_milli.is_some() && !matches!(m.cpus, Mech::CgroupV1 | Mech::CgroupV2) {
+        cg.remove();
+        return Err(Error::msg(
+            "cgroup",
+            "--cpus needs a usable cpu cgroup controller, and none is available",
+        ));
+    }
+    run.oom_before = cg.oom_kills().unwrap_or(0);
+    Ok(Some(cg))
+}

@@ -1,0 +1,124 @@
+//! init (pid 1 of the run's pid namespace) and the app (pid 2).
+//!
+//! init reaps every orphan and forwards the signals the supervisor relays; when the app
+//! exits, init reports its wait status and exits, and the kernel kills whatever is left in
+//! the namespace. The app is never pid 1, so default signal dispositions apply to it.
+
+use crate::error::{Ctx, Result};
+use crate::ns::Side;
+use crate::run::{Role, Run};
+use crate::sys::{self, c_int};
+
+/// Signals the supervisor relays to init and init relays to the app.
+pub const FORWARDED: &[c_int] = &[
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGWINCH,
+    libc::SIGCONT,
+];
+
+pub fn forwarded_set() -> sys::SigSet {
+    FORWARDED
+        .iter()
+        .fold(sys::sigbit(libc::SIGCHLD), |s, &g| s | sys::sigbit(g))
+}
+
+/// Block the relayed signals before the first clone: every process of the run inherits
+/// the mask, so none is lost before init's signalfd exists. The app restores the caller's
+/// mask just before exec.
+pub fn block_signals(run: &mut Run) -> Result<()> {
+    run.old_sigmask =
+        sys::sigprocmask(libc::SIG_BLOCK, forwarded_set()).ctx("signals", "sigprocmask")?;
+    Ok(())
+}
+
+pub fn fork_app(run: &mut Run) -> Result<Side> {
+    match sys::clone_fork(0).ctx("fork-app", "clone")? {
+        0 => {
+            run.role = Role::App;
+            Ok(Side::Child)
+        }
+        pid => Ok(Side::Parent(pid)),
+    }
+}
+
+/// The app's own session (so kill(0, …) and the terminal reach nothing outside), and death
+/// with init. Set after the identity change, which clears the parent-death signal.
+pub fn new_session(_run: &mut Run) -> Result<()> {
+    sys::setsid().ctx("session", "setsid")?;
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0, 0, 0).ctx("session", "pdeathsig")?;
+    // init is pid 1 here; if it is already gone, so is the namespace: stop now.
+    if sys::getppid() != 1 {
+        return Err(crate::Error::msg("session", "init exited during setup"));
+    }
+    Ok(())
+}
+
+/// init's loop: reap, relay signals from outside, report the app's status and exit.
+pub fn init_loop(run: &mut Run, app: c_int) -> ! {
+    sys::close(run.notify[0]);
+    sys::close(run.notify[1]);
+    let sfd = match sys::signalfd(forwarded_set()) {
+        Ok(fd) => fd,
+        Err(e) => run.fail(crate::Error::new("init", "signalfd", e)),
+    };
+    let mut buf = [0u8; 128 * 8];
+    loop {
+        let mut p = [libc::pollfd {
+            fd: sfd,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let _ = sys::poll(&mut p, -1);
+        let n = sys::read(sfd, &mut buf).unwrap_or(0);
+        for info in buf[..n].chunks_exact(128) {
+            let signo = u32::from_ne_bytes(info[0..4].try_into().unwrap()) as c_int;
+            let from = u32::from_ne_bytes(info[12..16].try_into().unwrap());
+            if signo == libc::SIGCHLD {
+                continue;
+            }
+            // Relay only what came from outside the namespace (sender pid 0 here);
+            // the app signalling pid 1 gets nothing back.
+            if from == 0 {
+                let _ = sys::kill(app, signo);
+            }
+        }
+        // Reap every child that has exited (orphans included).
+        while let Ok((pid, status)) = sys::wait4(-1, libc::WNOHANG | libc::__WALL, None) {
+            if pid <= 0 {
+                break;
+            }
+            if pid == app {
+                let _ = sys::write(run.status[1], &status.to_ne_bytes());
+                sys::exit(0);
+            }
+        }
+    }
+}
+
+/// Only 0, 1, 2 and the descriptors asked for reach the program: everything else is
+/// marked close-on-exec (our own pipes need to live until the exec).
+pub fn close_stray(run: &mut Run) -> Result<()> {
+    sys::close_range(3, !0, libc::CLOSE_RANGE_CLOEXEC).ctx("descriptors", "close_range")?;
+    let mut keep = run.policy.keep_fds.clone();
+    if run.target.script {
+        keep.push(run.target.fd);
+    }
+    for fd in keep {
+        sys::fcntl(fd, libc::F_SETFD, 0).ctx("descriptors", "keep-fd")?;
+    }
+    Ok(())
+}
+
+/// Become the program: exactly the file that was checked, through its descriptor.
+pub fn exec(run: &mut Run) -> ! {
+    let _ = sys::sigprocmask(libc::SIG_SETMASK, run.old_sigmask);
+    let t = &run.target;
+    let e = sys::execveat(t.fd, t.argv, t.envp, libc::AT_EMPTY_PATH, run.cookie);
+    run.fail(crate::Error::new("exec", alloc::format!("{}", t.name), e))
+}

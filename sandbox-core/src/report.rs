@@ -1,0 +1,200 @@
+//! The run report: JSON (`--report`) and isolate's meta format (`--meta`).
+
+use crate::sys;
+use alloc::format;
+use alloc::string::String;
+
+pub use crate::cgroup::Mech;
+
+impl Mech {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mech::CgroupV1 => "cgroup-v1",
+            Mech::CgroupV2 => "cgroup-v2",
+            Mech::Rlimit => "rlimit",
+            Mech::Supervisor => "supervisor",
+            Mech::None => "none",
+        }
+    }
+}
+
+/// Which mechanism enforces each limit of this run (`none` when the limit is not set).
+#[derive(Clone, Copy, Debug)]
+pub struct Mechs {
+    pub memory: Mech,
+    pub pids: Mech,
+    pub cpus: Mech,
+    pub time: Mech,
+    pub wall_time: Mech,
+    pub files: Mech,
+    pub fsize: Mech,
+    pub stack: Mech,
+    pub address_space: Mech,
+}
+
+impl Default for Mechs {
+    fn default() -> Self {
+        Mechs {
+            memory: Mech::None,
+            pids: Mech::None,
+            cpus: Mech::None,
+            time: Mech::None,
+            wall_time: Mech::None,
+            files: Mech::None,
+            fsize: Mech::None,
+            stack: Mech::None,
+            address_space: Mech::None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    Ok,
+    RuntimeError,
+    Signal,
+    Timeout,
+    Memory,
+    Violation,
+    Internal,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::RuntimeError => "RE",
+            Status::Signal => "SG",
+            Status::Timeout => "TO",
+            Status::Memory => "ML",
+            Status::Violation => "SV",
+            Status::Internal => "XX",
+        }
+    }
+}
+
+pub struct Report {
+    pub status: Status,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub cpu_ns: u64,
+    pub wall_ns: u64,
+    pub peak_memory: Option<u64>,
+    pub max_rss: u64,
+    pub limit: Option<&'static str>,
+    pub syscall: Option<String>,
+    pub oom_killed: bool,
+    pub message: String,
+    pub mechs: Mechs,
+    pub landlock: String,
+    pub seccomp: String,
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::new();
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn opt<T: core::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "null".into(), |v| format!("{v}"))
+}
+fn opt_str(v: Option<&str>) -> String {
+    v.map_or_else(|| "null".into(), |v| format!("\"{}\"", esc(v)))
+}
+
+impl Report {
+    pub fn json(&self) -> String {
+        let m = &self.mechs;
+        format!(
+            "{{\n  \"status\": \"{}\",\n  \"exit_code\": {},\n  \"signal\": {},\n  \"cpu_time\": {:.3},\n  \
+             \"wall_time\": {:.3},\n  \"peak_memory\": {},\n  \"max_rss\": {},\n  \"oom_killed\": {},\n  \
+             \"limit\": {},\n  \"syscall\": {},\n  \"message\": \"{}\",\n  \"seccomp\": \"{}\",\n  \
+             \"landlock\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
+             \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"stack\": \"{}\", \
+             \"address_space\": \"{}\"}}\n}}\n",
+            self.status.code(),
+            opt(self.exit_code),
+            opt(self.signal),
+            self.cpu_ns as f64 / 1e9,
+            self.wall_ns as f64 / 1e9,
+            opt(self.peak_memory),
+            self.max_rss,
+            self.oom_killed,
+            opt_str(self.limit),
+            opt_str(self.syscall.as_deref()),
+            esc(&self.message),
+            esc(&self.seccomp),
+            esc(&self.landlock),
+            m.memory.name(),
+            m.pids.name(),
+            m.cpus.name(),
+            m.time.name(),
+            m.wall_time.name(),
+            m.files.name(),
+            m.fsize.name(),
+            m.stack.name(),
+            m.address_space.name(),
+        )
+    }
+
+    /// isolate's meta file: `key:value` lines; sizes in KiB, no status line when OK.
+    pub fn meta(&self) -> String {
+        let mut s = format!(
+            "time:{:.3}\ntime-wall:{:.3}\nmax-rss:{}\n",
+            self.cpu_ns as f64 / 1e9,
+            self.wall_ns as f64 / 1e9,
+            self.max_rss / 1024
+        );
+        if let Some(p) = self.peak_memory {
+            s.push_str(&format!("cg-mem:{}\n", p / 1024));
+        }
+        if self.oom_killed {
+            s.push_str("cg-oom-killed:1\n");
+        }
+        if let Some(c) = self.exit_code {
+            s.push_str(&format!("exitcode:{c}\n"));
+        }
+        if let Some(g) = self.signal {
+            s.push_str(&format!("exitsig:{g}\n"));
+        }
+        if matches!(
+            self.status,
+            Status::Timeout | Status::Memory | Status::Violation
+        ) {
+            s.push_str("killed:1\n");
+        }
+        if self.status != Status::Ok {
+            // isolate knows RE, SG, TO, XX; ML and SV are reported as SG with a message.
+            let st = match self.status {
+                Status::Memory | Status::Violation => "SG",
+                other => other.code(),
+            };
+            s.push_str(&format!("status:{st}\n"));
+        }
+        if !self.message.is_empty() {
+            s.push_str(&format!("message:{}\n", self.message));
+        }
+        s
+    }
+}
+
+/// Write a report file (outside the jail: the supervisor's view of the path).
+pub fn write(path: &str, text: &str) -> Result<(), i32> {
+    let fd = sys::openat(
+        sys::AT_FDCWD,
+        path.as_bytes(),
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+        0o644,
+    )?;
+    let r = sys::write_all(fd, text.as_bytes());
+    sys::close(fd);
+    r
+}

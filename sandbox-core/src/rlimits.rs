@@ -1,0 +1,62 @@
+//! Per-process limits (setrlimit), and the rlimit fallbacks for cgroup limits that no
+//! cgroup could enforce. Only lowered: root here lacks CAP_SYS_RESOURCE anyway.
+
+use crate::error::{Error, Result};
+use crate::report::Mech;
+use crate::run::Run;
+use crate::sys;
+
+fn set(res: libc::__rlimit_resource_t, what: &str, v: u64) -> Result<()> {
+    // Never raise: clamp to the current hard limit.
+    let (_, hard) = sys::getrlimit(res as i32).map_err(|e| Error::new("rlimits", what, e))?;
+    let v = v.min(hard);
+    sys::prlimit(res as i32, v, v)
+        .map_err(|e| Error::new("rlimits", alloc::format!("{what} = {v}"), e))
+}
+
+pub fn apply(run: &mut Run) -> Result<()> {
+    let l = &run.policy.limits;
+    set(libc::RLIMIT_CORE, "RLIMIT_CORE", 0)?;
+    if let Some(n) = l.files {
+        set(libc::RLIMIT_NOFILE, "RLIMIT_NOFILE", n)?;
+    }
+    if let Some(n) = l.fsize {
+        set(libc::RLIMIT_FSIZE, "RLIMIT_FSIZE", n)?;
+    }
+    if let Some(n) = l.stack {
+        set(libc::RLIMIT_STACK, "RLIMIT_STACK", n)?;
+    }
+    if let Some(n) = l.address_space {
+        set(libc::RLIMIT_AS, "RLIMIT_AS", n)?;
+    }
+    if let Some(ns) = l.time {
+        // Per process, in whole seconds: the supervisor enforces the tree's total with
+        // cgroup accounting; this is the backstop (and the fallback without a cgroup).
+        let secs = ns.div_ceil(1_000_000_000);
+        let soft = if run.mechs.time == Mech::Rlimit {
+            secs
+        } else {
+            secs + 1
+        };
+        let (_, hard) = sys::getrlimit(libc::RLIMIT_CPU as i32)
+            .map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
+        sys::prlimit(
+            libc::RLIMIT_CPU as i32,
+            soft.min(hard),
+            (soft + 1).min(hard),
+        )
+        .map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
+    }
+    if let (Some(n), Mech::Rlimit) = (l.pids, run.mechs.pids) {
+        // Counted per uid (per run in root mode, per user namespace otherwise).
+        set(libc::RLIMIT_NPROC, "RLIMIT_NPROC", n)?;
+    }
+    if let (Some(n), Mech::Rlimit) = (l.memory, run.mechs.memory) {
+        // Without a memory cgroup the closest bound is the address space of each process.
+        set(libc::RLIMIT_AS, "RLIMIT_AS (memory fallback)", n)?;
+    }
+    if let Some(n) = l.nice {
+        sys::setpriority_self(n).map_err(|e| Error::new("rlimits", "setpriority", e))?;
+    }
+    Ok(())
+}
