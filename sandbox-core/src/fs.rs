@@ -109,8 +109,17 @@ fn host_symlink(p: &[u8]) -> Option<Vec<u8>> {
     Some(buf[..n].to_vec())
 }
 
-/// Everything the jail will contain, in mount order; sources are opened before the stage
-/// covers anything, so a source under the host's /tmp still works.
+/// The jail's contents, in mount order, with every host source already cloned.
+pub struct Plan(Vec<Entry>);
+
+/// Clone every source while init still has the launcher's file access (root mode), and
+/// before the stage covers anything, so a source under the host's /tmp still works.
+pub fn open_sources(run: &mut Run) -> Result<Plan> {
+    sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
+        .ctx("filesystem", "make / private")?;
+    plan(run).map(Plan)
+}
+
 fn plan(run: &Run) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
     let mut add = |dst: &[u8], what: What| {
@@ -291,10 +300,8 @@ fn mount_at_fd(
     sys::mount(src, path.as_bytes(), Some(fstype), flags, Some(data))
 }
 
-pub fn jail(run: &mut Run) -> Result<()> {
-    sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
-        .ctx("filesystem", "make / private")?;
-    let entries = plan(run)?;
+pub fn jail(run: &mut Run, plan: Plan) -> Result<()> {
+    let entries = plan.0;
     sys::mount(
         Some(b"tmpfs"),
         STAGE,
@@ -323,8 +330,8 @@ pub fn jail(run: &mut Run) -> Result<()> {
     sys::chdir(dir).ctx("filesystem", &format!("chdir {}", show(dir)))
 }
 
-/// The work directory: the policy's, or the current directory (never "/", which would
-/// expose the whole host read-write).
+/// The work directory: the policy's, or the current directory, except "/" and "/tmp",
+/// which would expose the whole host, or everyone's scratch files, read-write.
 pub fn resolve_workdir(run: &mut Run) -> Result<()> {
     run.workdir = match &run.policy.workdir {
         None => None,
@@ -333,7 +340,7 @@ pub fn resolve_workdir(run: &mut Run) -> Result<()> {
             let mut buf = [0u8; 4096];
             let n = sys::getcwd(&mut buf).ctx("workdir", "getcwd")?;
             let cwd = &buf[..n];
-            if cwd == b"/" {
+            if cwd == b"/" || cwd == b"/tmp" {
                 None
             } else {
                 Some(cwd.to_vec())

@@ -1,5 +1,5 @@
-//! Identity and privileges of the app: no groups, a non-root uid/gid (per run when the
-//! supervisor is root), every capability set empty, securebits locked.
+//! Privileges of the app: no supplementary groups, every capability set empty, securebits
+//! locked. Its uid/gid is already the run's (set in init, see ns::become_run_user).
 
 use crate::error::{Ctx, Result};
 use crate::run::Run;
@@ -11,8 +11,8 @@ const SECBITS: u64 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 <
 
 pub fn drop_all(run: &mut Run) -> Result<()> {
     if run.privileged {
+        // The host root's supplementary groups must not reach the program.
         sys::setgroups_empty().ctx("identity", "setgroups")?;
-        sys::setresgid(run.app_gid).ctx("identity", "setresgid")?;
     }
     // The bounding set: drop until the kernel says the capability does not exist.
     for cap in 0..64 {
@@ -31,9 +31,6 @@ pub fn drop_all(run: &mut Run) -> Result<()> {
     )
     .ctx("identity", "clear ambient capabilities")?;
     sys::prctl(libc::PR_SET_SECUREBITS, SECBITS as _, 0, 0, 0).ctx("identity", "securebits")?;
-    if run.privileged {
-        sys::setresuid(run.app_uid).ctx("identity", "setresuid")?;
-    }
     sys::capset_zero().ctx("identity", "capset")?;
     Ok(())
 }

@@ -51,10 +51,12 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     // --- init: pid 1 of the new pid namespace
     r.step("id-map", ns::map_ids);
     r.step("sync", ns::wait_for_supervisor);
+    let mounts = r.step("fs-sources", fs::open_sources);
+    r.step("run-user", ns::become_run_user);
     r.step("cgroupns", ns::enter_cgroupns);
     r.step("hostname", ns::hostname);
     r.step("network", net::setup);
-    r.step("filesystem", fs::jail);
+    r.step("filesystem", |r| fs::jail(r, mounts));
     if let Side::Parent(app) = r.step("fork-app", process::fork_app) {
         process::init_loop(r, app)
     }

@@ -20,12 +20,10 @@ pub fn flags(run: &Run) -> u64 {
     if run.policy.net != Net::Host {
         f |= libc::CLONE_NEWNET;
     }
-    // Root keeps host credentials for setup and gives the app a per-run uid; everyone
-    // else needs a user namespace to be allowed the other namespaces.
-    if !run.privileged {
-        f |= libc::CLONE_NEWUSER;
-    }
-    f as u64
+    // Always a user namespace: it is what lets an ordinary user create the others, and for
+    // root it confines init's setup privileges to the run (and makes the network namespace
+    // about 2 ms cheaper to create on this kernel than one owned by the host's root).
+    (f | libc::CLONE_NEWUSER) as u64
 }
 
 /// Clone init (pid 1 of the new pid namespace) with every namespace at once.
@@ -37,7 +35,7 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
             Ok(Side::Child)
         }
         Ok(pid) => Ok(Side::Parent(pid)),
-        Err(libc::EINVAL) if !run.privileged => Err(Error::new(
+        Err(libc::EINVAL) => Err(Error::new(
             "namespaces",
             "clone: a user namespace cannot be created by a multi-threaded process",
             libc::EINVAL,
@@ -46,8 +44,19 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
     }
 }
 
-/// Unprivileged mode: map the caller's uid/gid to themselves (never to root), and deny
-/// setgroups so the supplementary groups cannot be dropped to escape a negative ACL.
+/// Root mode, in the supervisor: map the run's uid/gid 1:1 into init's user namespace
+/// (root outside is never mapped inside).
+pub fn map_run_ids(run: &Run, init: i32) -> Result<()> {
+    let m = format!("{0} {0} 1\n", run.app_uid);
+    let g = format!("{0} {0} 1\n", run.app_gid);
+    sys::write_file(format!("/proc/{init}/uid_map").as_bytes(), m.as_bytes())
+        .ctx("id-map", "uid_map of init")?;
+    sys::write_file(format!("/proc/{init}/gid_map").as_bytes(), g.as_bytes())
+        .ctx("id-map", "gid_map of init")
+}
+
+/// Unprivileged mode, in init: map the caller's uid/gid to themselves (never to root), and
+/// deny setgroups so the supplementary groups cannot be dropped to escape a negative ACL.
 pub fn map_ids(run: &mut Run) -> Result<()> {
     if run.privileged {
         return Ok(());
@@ -60,15 +69,41 @@ pub fn map_ids(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
-/// Wait for the supervisor's go (sent once init is in the run's cgroup). PDEATHSIG is set
-/// first, and a dead supervisor shows as EOF here, so init never outlives it.
-pub fn wait_for_supervisor(run: &mut Run) -> Result<()> {
+/// Die with the supervisor: PDEATHSIG, then a check that it is still there (it holds the
+/// write end of `go` open for its whole life), which closes the race where it died first.
+fn die_with_supervisor(run: &Run) -> Result<()> {
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0, 0, 0).ctx("pdeathsig", "prctl")?;
+    let mut p = [libc::pollfd {
+        fd: run.go[0],
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    if sys::poll(&mut p, 0).is_ok() && p[0].revents & libc::POLLHUP != 0 {
+        return Err(Error::msg("sync", "the supervisor went away"));
+    }
+    Ok(())
+}
+
+/// Wait for the supervisor's go, sent once init is in the run's cgroup and mapped.
+pub fn wait_for_supervisor(run: &mut Run) -> Result<()> {
     sys::close(run.go[1]);
+    die_with_supervisor(run)?;
     let mut b = [0u8; 1];
     match sys::read(run.go[0], &mut b) {
-        Ok(1) => {}
-        _ => return Err(Error::msg("sync", "the supervisor went away")),
+        Ok(1) => Ok(()),
+        _ => Err(Error::msg("sync", "the supervisor went away")),
+    }
+}
+
+/// Root mode: init itself becomes the run's uid inside its user namespace, keeping its
+/// capabilities there (uid 0 is unmapped, so the kernel sees no root to drop), so that
+/// everything it creates belongs to the run, never to the host's root.
+pub fn become_run_user(run: &mut Run) -> Result<()> {
+    if run.privileged {
+        sys::setresgid(run.app_gid).ctx("identity", "setresgid")?;
+        sys::setresuid(run.app_uid).ctx("identity", "setresuid")?;
+        // A credential change clears the parent-death signal: set it again.
+        die_with_supervisor(run)?;
     }
     sys::close(run.go[0]);
     Ok(())

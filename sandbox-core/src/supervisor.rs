@@ -58,8 +58,15 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
             run.fail(e);
         }
     }
+    if run.privileged {
+        if let Err(e) = crate::ns::map_run_ids(run, init) {
+            let _ = sys::kill(init, libc::SIGKILL);
+            let _ = sys::wait4(init, libc::__WALL, None);
+            run.fail(e);
+        }
+    }
+    // go[1] stays open for the supervisor's whole life: init polls it to know we are alive.
     let _ = sys::write(run.go[1], b"g");
-    sys::close(run.go[1]);
     sys::close(run.status[1]);
     sys::close(run.errors[1]);
     sys::close(run.notify[1]);
