@@ -1,16 +1,54 @@
+//! libsandbox.so: bare mode. `LD_PRELOAD=libsandbox.so ./app` arms the same containment as
+//! the launcher from the library's initializer, tuned by SANDBOX_* variables.
+//!
+//! The library is `no_std` with a private heap and hidden mem* functions: arming calls no
+//! symbol the program could interpose. The original process becomes the supervisor; pid 2
+//! re-executes the program image (from a descriptor opened before arming), where this
+//! initializer sees the containment in kernel state and simply returns into main, with
+//! glibc's per-thread state intact (a raw clone would leave it describing the parent).
 #![no_std]
-mod alloc;
+
+extern crate alloc;
+
+mod env;
+mod heap;
+
+use sandbox_core::sys;
 
 #[global_allocator]
-static HEAP: alloc::Bump = alloc::Bump::new();
+static HEAP: heap::Bump = heap::Bump::new();
+
+type InitFn = extern "C" fn(i32, *const *const u8, *const *const u8);
+
+/// glibc calls every .init_array entry of a library with (argc, argv, envp).
+#[used]
+#[link_section = ".init_array"]
+static INIT: InitFn = init;
+
+extern "C" fn init(_argc: i32, argv: *const *const u8, envp: *const *const u8) {
+    if sandbox_core::seccomp::contained() {
+        return;
+    }
+    // SAFETY: argv and envp are the loader's null-terminated arrays of C strings.
+    let (args, vars) = unsafe { (env::array(argv), env::array(envp)) };
+    let policy = match env::policy(&vars) {
+        Ok(p) => p,
+        Err(e) => die(&e),
+    };
+    let exe = match sys::open(b"/proc/self/exe", libc::O_PATH) {
+        Ok(fd) => fd,
+        Err(e) => die(&alloc::format!("open /proc/self/exe: {}", sandbox_core::error::strerror(e))),
+    };
+    let target = sandbox_core::Target { fd: exe, argv: args, envp: vars, name: "program", script: false };
+    sandbox_core::arm(&policy, target)
+}
+
+fn die(msg: &str) -> ! {
+    let _ = sys::write_all(2, alloc::format!("sandbox: {msg}\n").as_bytes());
+    sys::exit(sandbox_core::EXIT_SETUP)
+}
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    sandbox_core::sys::exit(125)
+    die("internal error (panic) while arming")
 }
-
-/// Unoptimised builds keep a reference from the precompiled `core` to the unwinding
-/// personality even with panic=abort; release builds (LTO) drop it. Never called.
-#[cfg(debug_assertions)]
-#[no_mangle]
-pub extern "C" fn rust_eh_personality() {}

@@ -1,0 +1,57 @@
+//! The policy of bare mode, from SANDBOX_* variables read straight from the loader's envp
+//! (no getenv, which the program could interpose).
+
+use alloc::format;
+use alloc::string::String;
+use sandbox_core::policy::{env_name, Arg, KEYS};
+use sandbox_core::{sys, Policy};
+
+/// The loader's null-terminated pointer array, including its terminating null.
+///
+/// # Safety
+/// `p` is a null-terminated array of pointers that lives for the whole process.
+pub unsafe fn array(p: *const *const u8) -> &'static [*const u8] {
+    let mut n = 0;
+    // SAFETY: per the contract, every slot up to and including the null one is readable.
+    unsafe {
+        while !(*p.add(n)).is_null() {
+            n += 1;
+        }
+        core::slice::from_raw_parts(p, n + 1)
+    }
+}
+
+pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
+    let mut p = Policy::default();
+    let mut preload: Option<&[u8]> = None;
+    for &e in envp.iter().take_while(|e| !e.is_null()) {
+        // SAFETY: each entry is a NUL-terminated string from the loader.
+        let kv = unsafe { sys::c_bytes(e) };
+        let Some(eq) = kv.iter().position(|&b| b == b'=') else { continue };
+        let (k, v) = (&kv[..eq], &kv[eq + 1..]);
+        if k == b"LD_PRELOAD" {
+            preload = Some(v);
+        }
+        if !k.starts_with(b"SANDBOX_") {
+            continue;
+        }
+        let k = core::str::from_utf8(k).map_err(|_| "non-UTF-8 SANDBOX_ variable name")?;
+        let v = core::str::from_utf8(v).map_err(|_| format!("{k}: value is not UTF-8"))?;
+        // An unknown SANDBOX_ variable is an error: a typo must not silently drop a limit.
+        let key = KEYS
+            .iter()
+            .find(|key| key.bare && env_name(key.name) == k)
+            .ok_or_else(|| format!("{k}: unknown variable (see the README's table)"))?;
+        let v = if key.arg == Arg::Flag && v.is_empty() { "true" } else { v };
+        p.set(key.name, v).map_err(|e| format!("{k}: {e}"))?;
+    }
+    // Every preloaded library must resolve inside the jail, or ld.so would skip it in the
+    // program's children: bind absolute ones read-only at their own path.
+    if let Some(list) = preload {
+        for lib in list.split(|&b| b == b':' || b == b' ').filter(|l| l.starts_with(b"/")) {
+            let lib = core::str::from_utf8(lib).map_err(|_| "LD_PRELOAD is not UTF-8")?;
+            p.set("ro-bind", lib).map_err(|e| format!("LD_PRELOAD: {e}"))?;
+        }
+    }
+    Ok(p)
+}
