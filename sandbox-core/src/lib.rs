@@ -6,6 +6,7 @@
 
 extern crate alloc;
 
+pub mod cgroup;
 pub mod error;
 pub mod policy;
 pub mod sys;
