@@ -528,3 +528,5 @@ pub(crate) fn sleep_ms(ms: i32) {
     let _ = sys::poll(&mut [], ms);
 }
 
+#[cfg(test)]
+mod tests;

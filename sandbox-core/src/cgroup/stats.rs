@@ -48,7 +48,8 @@ fn trim(mut t: &[u8]) -> &[u8] {
 }
 
 /// Memory events of a run. On v2 these are the `memory.events` counters; on v1 `max` is
-/// `memory.failcnt` (times the limit was hit) and `oom_kill` comes from `memory.oom_control`.
+/// `memory.failcnt` + `memory.memsw.failcnt` (times a charge failed; may stay 0 when reclaim
+/// ends in an OOM kill) and `oom_kill` comes from `memory.oom_control`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoryEvents {
     pub low: u64,

@@ -80,11 +80,16 @@ pub(super) fn peak_memory(dir: &str) -> Option<u64> {
 pub(super) fn memory_events(dir: &str) -> Option<MemoryEvents> {
     let oc = read(dir, "memory.oom_control")?;
     Some(MemoryEvents {
-        max: read(dir, "memory.failcnt")
-            .and_then(|t| stats::parse_u64(&t))
-            .unwrap_or(0),
+        // A charge fails on one counter: memory, or memory+swap first when both limits are equal.
+        max: count(dir, "memory.failcnt") + count(dir, "memory.memsw.failcnt"),
         oom: stats::keyed(&oc, "under_oom").unwrap_or(0),
         oom_kill: stats::v1_oom_kills(&oc).unwrap_or(0),
         ..MemoryEvents::default()
     })
+}
+
+fn count(dir: &str, name: &str) -> u64 {
+    read(dir, name)
+        .and_then(|t| stats::parse_u64(&t))
+        .unwrap_or(0)
 }
