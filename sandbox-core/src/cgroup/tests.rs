@@ -479,8 +479,12 @@ fn measure_costs() {
     let host = detect::detect().unwrap();
     let r = root("cost");
     const N: u32 = 200;
+    let relevant = ["memory", "pids", "cpu", "cpuacct"];
     for h in &host.hierarchies {
         let Some(own) = &h.own_dir else { continue };
+        if h.version == Version::V1 && !relevant.iter().any(|c| h.has(c)) {
+            continue;
+        }
         let parent = format!("{own}/{r}");
         sys::mkdirat(sys::AT_FDCWD, parent.as_bytes(), 0o755).unwrap();
         let (mut mk, mut at, mut rm) = (0u128, 0u128, 0u128);
@@ -513,6 +517,43 @@ fn measure_costs() {
             at / n,
             rm / n,
             (mk + at + rm) / n
+        );
+    }
+}
+
+/// End-to-end cost of a run's cgroups: create + attach + remove (run with --ignored).
+#[test]
+#[ignore]
+fn measure_run_cost() {
+    const N: u32 = 100;
+    for (what, limits) in [
+        ("no limits (v2 + memory accounting)", Limits::default()),
+        (
+            "memory+pids+cpus",
+            Limits {
+                memory: Some(256 << 20),
+                pids: Some(64),
+                cpus_milli: Some(1000),
+                ..Limits::default()
+            },
+        ),
+    ] {
+        let mut total = 0u128;
+        for _ in 0..N {
+            let (pid, fd) = spawn(|| 0);
+            let t = Instant::now();
+            let rc = RunCgroup::create(&root("runcost"), "run-1", &limits).unwrap();
+            rc.attach(pid).unwrap();
+            total += t.elapsed().as_nanos();
+            go(fd);
+            wait(pid);
+            let t = Instant::now();
+            rc.remove().unwrap();
+            total += t.elapsed().as_nanos();
+        }
+        std::println!(
+            "{what:<40} create+attach+remove {:>5} us",
+            total / (N as u128 * 1000)
         );
     }
 }
