@@ -300,7 +300,11 @@ fn v2_leaf_accounts_and_kills() {
     rc.attach(pid).unwrap();
     go(fd);
     assert_eq!(read_str(&leaf, "cgroup.procs"), pid.to_string());
-    sleep_ms(200);
+    // Two CPUs shared with the other tests: wait for the CPU time rather than a fixed delay.
+    let t = Instant::now();
+    while v2::cpu_ns(&leaf).unwrap() < 100_000_000 && t.elapsed().as_secs() < 10 {
+        sleep_ms(20);
+    }
     let used = v2::cpu_ns(&leaf).unwrap();
     assert!(used >= 100_000_000, "cpu.stat usage {used} ns");
     assert!(rc.cpu_ns().unwrap() >= 100_000_000);
@@ -555,5 +559,41 @@ fn measure_run_cost() {
             "{what:<40} create+attach+remove {:>5} us",
             total / (N as u128 * 1000)
         );
+    }
+}
+
+/// Runs sharing one `<root>` create and remove their leaves concurrently: a run that removes
+/// the empty parent must not make another run's create fail (ENOENT retry).
+#[test]
+fn concurrent_runs_share_root() {
+    if !is_root() {
+        return;
+    }
+    let r = root("shared");
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let r = r.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    let limits = Limits {
+                        pids: Some(8),
+                        ..Limits::default()
+                    };
+                    let rc = RunCgroup::create(&r, &format!("run-{t}-{i}"), &limits).unwrap();
+                    rc.remove().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for h in detect::detect().unwrap().hierarchies {
+        if let Some(own) = h.own_dir {
+            assert!(
+                !Path::new(&format!("{own}/{r}")).exists(),
+                "{own}/{r} left behind"
+            );
+        }
     }
 }
