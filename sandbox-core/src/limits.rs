@@ -10,7 +10,10 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     let l = &p.limits;
     let cg = match &p.cgroup_dir {
         Some(dir) => RunCgroup::from_dir(dir, l)?,
-        None => RunCgroup::create(&p.cgroup_root, &format!("run-{}", crate::sys::getpid()), l)?,
+        None => {
+            let account = p.report.is_some() || p.meta.is_some();
+            RunCgroup::create_with(&p.cgroup_root, &format!("run-{}", crate::sys::getpid()), l, account)?
+        }
     };
     let m = &mut run.mechs;
     let when = |set: bool, mech: Mech| if set { mech } else { Mech::None };
@@ -34,7 +37,7 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     m.address_space = when(l.address_space.is_some(), Mech::Rlimit);
     // A CPU quota has no per-process substitute: refuse rather than run unbounded.
     if l.cpus_milli.is_some() && !matches!(m.cpus, Mech::CgroupV1 | Mech::CgroupV2) {
-        cg.remove();
+        let _ = cg.remove();
         return Err(Error::msg(
             "cgroup",
             "--cpus needs a usable cpu cgroup controller, and none is available",

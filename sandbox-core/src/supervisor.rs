@@ -50,20 +50,13 @@ impl Clock {
 pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     // Put init into the run's cgroup before it may fork the app, then let it go.
     sys::close(run.go[0]);
-    if let Some(cg) = &cg {
-        if let Err(e) = cg.attach(init) {
-            let _ = sys::kill(init, libc::SIGKILL);
-            let _ = sys::wait4(init, libc::__WALL, None);
-            cg_remove(cg);
-            run.fail(e);
-        }
-    }
-    if run.privileged {
-        if let Err(e) = crate::ns::map_run_ids(run, init) {
-            let _ = sys::kill(init, libc::SIGKILL);
-            let _ = sys::wait4(init, libc::__WALL, None);
-            run.fail(e);
-        }
+    let attached = match &cg {
+        Some(cg) => cg.attach(init),
+        None => Ok(()),
+    };
+    let mapped = attached.and_then(|_| if run.privileged { crate::ns::map_run_ids(run, init) } else { Ok(()) });
+    if let Err(e) = mapped {
+        abort_run(run, init, cg, e);
     }
     // go[1] stays open for the supervisor's whole life: init polls it to know we are alive.
     let _ = sys::write(run.go[1], b"g");
@@ -207,8 +200,14 @@ fn kill_tree(init: c_int, cg: &Option<RunCgroup>) {
     let _ = sys::kill(init, libc::SIGKILL);
 }
 
-fn cg_remove(cg: &RunCgroup) {
-    cg.kill_all();
+/// Setup failed after the clone: nothing of the run may stay behind.
+fn abort_run(run: &Run, init: c_int, cg: Option<RunCgroup>, e: crate::Error) -> ! {
+    let _ = sys::kill(init, libc::SIGKILL);
+    let _ = sys::wait4(init, libc::__WALL, None);
+    if let Some(cg) = cg {
+        let _ = cg.remove();
+    }
+    run.fail(e)
 }
 
 fn read_exact4(fd: c_int) -> Option<i32> {
@@ -243,7 +242,9 @@ fn finish(
     let peak = cg.as_ref().and_then(|c| c.peak_memory());
     let oom = cg.as_ref().and_then(|c| c.oom_kills()).unwrap_or(0) > run.oom_before;
     if let Some(c) = cg {
-        c.remove();
+        if let Err(e) = c.remove() {
+            let _ = sys::write_all(2, format!("sandbox: {e}\n").as_bytes());
+        }
     }
 
     let (exit_code, signal) = if libc::WIFSIGNALED(app_status) {

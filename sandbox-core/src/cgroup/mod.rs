@@ -1,52 +1,534 @@
-//! TEMPORARY stub: replaced by the real v1/v2 implementation (branch `cgroup`).
-use crate::error::Result;
-use crate::policy::Limits;
-use alloc::string::String;
+//! Per-run cgroups on v1, v2 or both (a machine may have v1 controllers next to a
+//! controller-less cgroup2 mount): detect at run time, create one leaf per needed hierarchy
+//! under `<own cgroup>/<root>/<run>`, write limits, attach, account, kill, remove.
+//!
+//! Where a hierarchy is missing or not ours to write (unprivileged caller), creation does not
+//! fail: the limit is reported as not enforced by a cgroup and the caller falls back to
+//! rlimits. Where a directory is ours and a limit value cannot be written, it fails closed.
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub mod check;
+pub mod detect;
+pub mod stats;
+mod v1;
+mod v2;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{Error, Result};
+use crate::policy::Limits;
+use crate::sys;
+pub use check::{host_report, host_report_in, HostCgroups, HostHierarchy};
+pub use stats::MemoryEvents;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+/// Which mechanism enforces a limit of this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mech {
     CgroupV1,
     CgroupV2,
+    /// Per-process rlimits (RLIMIT_AS/DATA for memory, RLIMIT_NPROC, RLIMIT_CPU).
     Rlimit,
+    /// The supervisor, polling the cgroup's CPU time of the whole tree.
     Supervisor,
+    /// Not enforced (not asked for, or nothing on this host can enforce it).
     None,
 }
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitKind {
     Memory,
     Pids,
     Cpus,
     Time,
 }
-pub struct RunCgroup;
-impl RunCgroup {
-    pub fn create(_root: &str, _run: &str, _l: &Limits) -> Result<RunCgroup> {
-        Ok(RunCgroup)
+
+/// A set of controllers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ctl(u8);
+
+impl Ctl {
+    pub const MEMORY: u8 = 1;
+    pub const PIDS: u8 = 2;
+    pub const CPU: u8 = 4;
+    pub const CPUACCT: u8 = 8;
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
     }
-    pub fn from_dir(_dir: &str, _l: &Limits) -> Result<RunCgroup> {
-        Ok(RunCgroup)
-    }
-    pub fn attach(&self, _pid: i32) -> Result<()> {
-        Ok(())
-    }
-    pub fn kill_all(&self) {}
-    pub fn remove(self) {}
-    pub fn cpu_ns(&self) -> Option<u64> {
-        None
-    }
-    pub fn peak_memory(&self) -> Option<u64> {
-        None
-    }
-    pub fn oom_kills(&self) -> Option<u64> {
-        None
-    }
-    pub fn pids_limit_hit(&self) -> bool {
-        false
-    }
-    pub fn mechanism(&self, _k: LimitKind) -> Mech {
-        Mech::Rlimit
-    }
-    pub fn primary_dir(&self) -> Option<String> {
-        None
+    pub fn with(self, bit: u8) -> Ctl {
+        Ctl(self.0 | bit)
     }
 }
+
+/// mkdir of the leaf raced with another run removing the empty parent: retry this often.
+const MKDIR_TRIES: u32 = 16;
+
+#[derive(Debug)]
+struct Leaf {
+    dir: String,
+    version: Version,
+    ctl: Ctl,
+}
+
+/// The cgroups of one run.
+#[derive(Debug)]
+pub struct RunCgroup {
+    leaves: Vec<Leaf>,
+    /// `<own>/<root>` directories, removed after the leaves when empty.
+    parents: Vec<String>,
+    /// false for a directory the caller prepared: never killed wholesale nor removed.
+    owned: bool,
+    limits: Limits,
+    done: bool,
+}
+
+impl RunCgroup {
+    /// Create `<own cgroup>/<root>/<run>` in every hierarchy this run needs and write
+    /// `limits` there. `root` may have several components; neither may contain "..".
+    pub fn create(root: &str, run: &str, limits: &Limits) -> Result<RunCgroup> {
+        Self::create_with(root, run, limits, true)
+    }
+
+    /// As `create`; `account_memory` adds a memory leaf without a memory limit, so a report
+    /// can give the tree's peak memory (about 0.25 ms per run, so only when one is wanted).
+    pub fn create_with(root: &str, run: &str, limits: &Limits, account_memory: bool) -> Result<RunCgroup> {
+        check_name(root, true)?;
+        check_name(run, false)?;
+        let host = detect::detect()?;
+        let mut rc = RunCgroup {
+            leaves: Vec::new(),
+            parents: Vec::new(),
+            owned: true,
+            limits: limits.clone(),
+            done: false,
+        };
+
+        // Which controllers we want, by name.
+        let mut want: Vec<(&str, u8)> = Vec::new();
+        if limits.memory.is_some() || account_memory {
+            want.push(("memory", Ctl::MEMORY));
+        }
+        if limits.pids.is_some() {
+            want.push(("pids", Ctl::PIDS));
+        }
+        if limits.cpus_milli.is_some() {
+            want.push(("cpu", Ctl::CPU));
+        }
+
+        // v2 first: its leaf accounts CPU time and kills the tree even without controllers.
+        if let Some(h) = host.v2() {
+            let mut w = Ctl::default();
+            for (name, bit) in &want {
+                if h.has(name) {
+                    w = w.with(*bit);
+                }
+            }
+            if let Some(leaf) = make_leaf(
+                h.own_dir.as_deref().unwrap_or_default(),
+                root,
+                run,
+                Version::V2,
+                w,
+            )? {
+                rc.push(leaf, root);
+            }
+        }
+        // v1: cpuacct only when no v2 leaf gives the tree's CPU time.
+        if !rc.leaves.iter().any(|l| l.version == Version::V2) {
+            want.push(("cpuacct", Ctl::CPUACCT));
+        }
+        let mut done: Vec<&str> = Vec::new();
+        for (name, _) in &want {
+            let Some(h) = host.for_controller(name) else {
+                continue;
+            };
+            if h.version != Version::V1 || done.contains(&h.mount_point.as_str()) {
+                continue;
+            }
+            done.push(&h.mount_point);
+            let mut w = Ctl::default();
+            for (n, bit) in &want {
+                if h.has(n) {
+                    w = w.with(*bit);
+                }
+            }
+            if let Some(leaf) = make_leaf(
+                h.own_dir.as_deref().unwrap_or_default(),
+                root,
+                run,
+                Version::V1,
+                w,
+            )? {
+                rc.push(leaf, root);
+            }
+        }
+        // On error `rc` is dropped, which removes what was created.
+        for l in &rc.leaves {
+            match l.version {
+                Version::V1 => v1::apply(&l.dir, l.ctl, limits)?,
+                Version::V2 => v2::apply(&l.dir, l.ctl, limits)?,
+            }
+        }
+        Ok(rc)
+    }
+
+    /// Use a cgroup directory the caller prepared (bare mode's SANDBOX_CGROUP_DIR): write
+    /// the limits there. It is never removed. A directory we cannot write is an error.
+    pub fn from_dir(dir: &str, limits: &Limits) -> Result<RunCgroup> {
+        let dir = dir.trim_end_matches('/');
+        let fd = sys::open(dir.as_bytes(), libc::O_RDONLY | libc::O_DIRECTORY)
+            .map_err(|e| Error::new("cgroup", dir, e))?;
+        let st = sys::fstatfs(fd);
+        sys::close(fd);
+        let st = st.map_err(|e| Error::new("cgroup", dir, e))?;
+        let version = match st.f_type as i64 {
+            CGROUP_SUPER_MAGIC => Version::V1,
+            CGROUP2_SUPER_MAGIC => Version::V2,
+            _ => {
+                return Err(Error::new(
+                    "cgroup",
+                    format!("{dir} is not a cgroup directory"),
+                    libc::EINVAL,
+                ))
+            }
+        };
+        // Attaching later must work: check now so the caller fails before running anything.
+        let procs = file(dir, "cgroup.procs");
+        let fd = sys::open(procs.as_bytes(), libc::O_WRONLY)
+            .map_err(|e| Error::new("cgroup", procs, e))?;
+        sys::close(fd);
+        let ctl = match version {
+            Version::V1 => v1::present(dir),
+            Version::V2 => v2::present(dir),
+        };
+        match version {
+            Version::V1 => v1::apply(dir, ctl, limits)?,
+            Version::V2 => v2::apply(dir, ctl, limits)?,
+        }
+        Ok(RunCgroup {
+            leaves: alloc::vec![Leaf {
+                dir: String::from(dir),
+                version,
+                ctl
+            }],
+            parents: Vec::new(),
+            owned: false,
+            limits: limits.clone(),
+            done: false,
+        })
+    }
+
+    fn push(&mut self, leaf: Leaf, root: &str) {
+        let parent = String::from(parent_of(&leaf.dir));
+        debug_assert!(parent.ends_with(root.trim_matches('/')));
+        self.leaves.push(leaf);
+        if !self.parents.contains(&parent) {
+            self.parents.push(parent);
+        }
+    }
+
+    /// Which mechanism enforces `limit` for this run (`None` when it was not asked for).
+    pub fn mechanism(&self, limit: LimitKind) -> Mech {
+        let l = &self.limits;
+        let by = |bit: u8| {
+            self.leaves
+                .iter()
+                .find(|x| x.ctl.has(bit))
+                .map(|x| match x.version {
+                    Version::V1 => Mech::CgroupV1,
+                    Version::V2 => Mech::CgroupV2,
+                })
+        };
+        match limit {
+            LimitKind::Memory if l.memory.is_some() => by(Ctl::MEMORY).unwrap_or(Mech::Rlimit),
+            LimitKind::Pids if l.pids.is_some() => by(Ctl::PIDS).unwrap_or(Mech::Rlimit),
+            LimitKind::Cpus if l.cpus_milli.is_some() => by(Ctl::CPU).unwrap_or(Mech::None),
+            LimitKind::Time if l.time.is_some() => {
+                if self.has_tree_cpu() {
+                    Mech::Supervisor
+                } else {
+                    Mech::Rlimit
+                }
+            }
+            _ => Mech::None,
+        }
+    }
+
+    fn has_tree_cpu(&self) -> bool {
+        self.leaves
+            .iter()
+            .any(|x| x.version == Version::V2 || x.ctl.has(Ctl::CPUACCT))
+    }
+
+    /// The controllers this run has a cgroup for.
+    pub fn controllers(&self) -> Ctl {
+        self.leaves
+            .iter()
+            .fold(Ctl::default(), |c, l| Ctl(c.0 | l.ctl.0))
+    }
+
+    /// The leaf directories, e.g. for a report.
+    pub fn dirs(&self) -> impl Iterator<Item = &str> {
+        self.leaves.iter().map(|l| l.dir.as_str())
+    }
+
+    /// The leaf to export as SANDBOX_CGROUP_DIR: the one that limits memory, else pids,
+    /// else the v2 one; `None` when the run has no cgroup at all.
+    pub fn primary_dir(&self) -> Option<String> {
+        let pick = self
+            .leaves
+            .iter()
+            .find(|l| l.ctl.has(Ctl::MEMORY))
+            .or_else(|| self.leaves.iter().find(|l| l.ctl.has(Ctl::PIDS)))
+            .or_else(|| self.leaves.iter().find(|l| l.version == Version::V2))
+            .or_else(|| self.leaves.first());
+        pick.map(|l| l.dir.clone())
+    }
+
+    /// Move `pid` (all its threads) into every leaf.
+    pub fn attach(&self, pid: i32) -> Result<()> {
+        let v = format!("{pid}");
+        for l in &self.leaves {
+            let p = file(&l.dir, "cgroup.procs");
+            sys::write_file(p.as_bytes(), v.as_bytes()).map_err(|e| Error::new("cgroup", p, e))?;
+        }
+        Ok(())
+    }
+
+    /// SIGKILL every process of the run: cgroup.kill on v2, else every pid of cgroup.procs
+    /// until none is left (bounded). In a caller's directory the caller itself is spared.
+    pub fn kill_all(&self) {
+        let me = sys::getpid();
+        if self.owned {
+            for l in self.leaves.iter().filter(|l| l.version == Version::V2) {
+                let _ = v2::kill(&l.dir);
+            }
+        }
+        for l in &self.leaves {
+            for round in 0..200 {
+                let Some(t) = read(&l.dir, "cgroup.procs") else {
+                    break;
+                };
+                let mut any = false;
+                for pid in t.split(|&c| c == b'\n').filter_map(stats::parse_u64) {
+                    if pid as i32 != me {
+                        any = true;
+                        let _ = sys::kill(pid as i32, libc::SIGKILL);
+                    }
+                }
+                if !any {
+                    break;
+                }
+                sleep_ms(if round < 10 { 1 } else { 5 });
+            }
+        }
+    }
+
+    /// Kill what is left and remove the leaves, then each `<root>` if no other run uses it.
+    pub fn remove(mut self) -> Result<()> {
+        self.done = true;
+        self.cleanup()
+    }
+
+    fn cleanup(&mut self) -> Result<()> {
+        if !self.owned {
+            return Ok(());
+        }
+        self.kill_all();
+        let mut first: Result<()> = Ok(());
+        for l in &self.leaves {
+            if let Err(e) = rmdir_wait(&l.dir) {
+                if first.is_ok() {
+                    first = Err(Error::new("cgroup", format!("remove {}", l.dir), e));
+                }
+            }
+        }
+        for p in &self.parents {
+            // Another run may be using it (ENOTEMPTY/EBUSY) or just removed it (ENOENT).
+            let _ = sys::unlinkat(sys::AT_FDCWD, p.as_bytes(), libc::AT_REMOVEDIR);
+        }
+        first
+    }
+
+    /// CPU time of the whole tree, nanoseconds.
+    pub fn cpu_ns(&self) -> Option<u64> {
+        if let Some(l) = self.leaves.iter().find(|l| l.ctl.has(Ctl::CPUACCT)) {
+            return v1::cpu_ns(&l.dir);
+        }
+        let l = self.leaves.iter().find(|l| l.version == Version::V2)?;
+        v2::cpu_ns(&l.dir)
+    }
+
+    /// Peak memory of the tree, bytes (v1 memory.max_usage_in_bytes, v2 memory.peak).
+    pub fn peak_memory(&self) -> Option<u64> {
+        let l = self.leaves.iter().find(|l| l.ctl.has(Ctl::MEMORY))?;
+        match l.version {
+            Version::V1 => v1::peak_memory(&l.dir),
+            Version::V2 => v2::peak_memory(&l.dir),
+        }
+    }
+
+    pub fn memory_events(&self) -> Option<MemoryEvents> {
+        let l = self.leaves.iter().find(|l| l.ctl.has(Ctl::MEMORY))?;
+        match l.version {
+            Version::V1 => v1::memory_events(&l.dir),
+            Version::V2 => v2::memory_events(&l.dir),
+        }
+    }
+
+    /// Processes the kernel OOM-killed in this run.
+    pub fn oom_kills(&self) -> Option<u64> {
+        self.memory_events().map(|e| e.oom_kill)
+    }
+
+    /// Forks refused by pids.max.
+    pub fn pids_limit_hit(&self) -> Option<u64> {
+        let l = self.leaves.iter().find(|l| l.ctl.has(Ctl::PIDS))?;
+        stats::pids_max_events(&read(&l.dir, "pids.events")?)
+    }
+}
+
+impl Drop for RunCgroup {
+    fn drop(&mut self) {
+        if !self.done {
+            self.done = true;
+            let _ = self.cleanup();
+        }
+    }
+}
+
+pub(crate) const CGROUP_SUPER_MAGIC: i64 = 0x27e0eb;
+pub(crate) const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// Errors that mean "not ours to use" rather than "broken": fall back to rlimits.
+pub(crate) fn unavailable(e: i32) -> bool {
+    matches!(e, libc::EACCES | libc::EPERM | libc::EROFS)
+}
+
+/// mkdir `<own>/<root>` (each component) then `<own>/<root>/<run>` and enable `want` there
+/// on v2. `Ok(None)`: this hierarchy is not writable by us.
+fn make_leaf(
+    own: &str,
+    root: &str,
+    run: &str,
+    version: Version,
+    want: Ctl,
+) -> Result<Option<Leaf>> {
+    if own.is_empty() {
+        return Ok(None);
+    }
+    let parent = format!("{own}/{}", root.trim_matches('/'));
+    let leaf = format!("{parent}/{run}");
+    for _ in 0..MKDIR_TRIES {
+        // Parent components, tolerating EEXIST.
+        let mut p = String::from(own);
+        for comp in root.split('/').filter(|c| !c.is_empty()) {
+            p.push('/');
+            p.push_str(comp);
+            match sys::mkdirat(sys::AT_FDCWD, p.as_bytes(), 0o755) {
+                Ok(()) | Err(libc::EEXIST) => {}
+                Err(e) if unavailable(e) => return Ok(None),
+                Err(e) => return Err(Error::new("cgroup", format!("mkdir {p}"), e)),
+            }
+        }
+        let ctl = match version {
+            Version::V2 => v2::enable(&parent, want)?,
+            Version::V1 => want,
+        };
+        match sys::mkdirat(sys::AT_FDCWD, leaf.as_bytes(), 0o755) {
+            Ok(()) => {
+                return Ok(Some(Leaf {
+                    dir: leaf,
+                    version,
+                    ctl,
+                }))
+            }
+            // Another run removed the empty parent between our two mkdirs.
+            Err(libc::ENOENT) => continue,
+            // A stale leaf of a dead run with the same name: reuse the name only if empty.
+            Err(libc::EEXIST) => {
+                match sys::unlinkat(sys::AT_FDCWD, leaf.as_bytes(), libc::AT_REMOVEDIR) {
+                    Ok(()) | Err(libc::ENOENT) => continue,
+                    Err(e) => {
+                        return Err(Error::new(
+                            "cgroup",
+                            format!("{leaf} exists and is in use"),
+                            e,
+                        ))
+                    }
+                }
+            }
+            Err(e) if unavailable(e) => return Ok(None),
+            Err(e) => return Err(Error::new("cgroup", format!("mkdir {leaf}"), e)),
+        }
+    }
+    Err(Error::new(
+        "cgroup",
+        format!("mkdir {leaf}: parent keeps disappearing"),
+        libc::ENOENT,
+    ))
+}
+
+/// rmdir, waiting a bounded time for exiting processes to leave (EBUSY).
+fn rmdir_wait(dir: &str) -> sys::R<()> {
+    let start = sys::now_ns();
+    loop {
+        match sys::unlinkat(sys::AT_FDCWD, dir.as_bytes(), libc::AT_REMOVEDIR) {
+            Ok(()) | Err(libc::ENOENT) => return Ok(()),
+            Err(libc::EBUSY) if sys::now_ns() - start < 2_000_000_000 => sleep_ms(2),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// CFS quota and period (µs) for `milli` thousandths of a CPU; the kernel's smallest quota
+/// is 1 ms, so tiny shares use a longer period instead of being rounded up.
+pub(crate) fn cfs(milli: u64) -> (u64, u64) {
+    let milli = milli.max(1);
+    if milli * 100 >= 1000 {
+        (milli * 100, 100_000)
+    } else {
+        (milli * 1000, 1_000_000)
+    }
+}
+
+fn check_name(s: &str, multi: bool) -> Result<()> {
+    let bad = s.is_empty()
+        || s.starts_with('/')
+        || s.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+        || (!multi && s.contains('/'))
+        || s.contains('\n');
+    if bad {
+        return Err(Error::new(
+            "cgroup",
+            format!("bad cgroup name {s:?}"),
+            libc::EINVAL,
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn file(dir: &str, name: &str) -> String {
+    format!("{dir}/{name}")
+}
+
+pub(crate) fn read(dir: &str, name: &str) -> Option<Vec<u8>> {
+    sys::read_file(file(dir, name).as_bytes()).ok()
+}
+
+fn parent_of(dir: &str) -> &str {
+    dir.rfind('/').map_or(dir, |i| &dir[..i])
+}
+
+pub(crate) fn sleep_ms(ms: i32) {
+    let _ = sys::poll(&mut [], ms);
+}
+
+#[cfg(test)]
+mod tests;

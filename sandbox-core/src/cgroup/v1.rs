@@ -1,0 +1,95 @@
+//! cgroup v1: one hierarchy per controller (or a few co-mounted), limits in the legacy files.
+
+use alloc::format;
+
+use super::{file, read, stats, Ctl, MemoryEvents};
+use crate::error::{Ctx, Result};
+use crate::policy::Limits;
+use crate::sys;
+
+/// Controllers whose files exist in `dir` (for a directory the caller prepared).
+pub(super) fn present(dir: &str) -> Ctl {
+    let mut c = Ctl::default();
+    for (name, bit) in [
+        ("memory.limit_in_bytes", Ctl::MEMORY),
+        ("pids.max", Ctl::PIDS),
+        ("cpu.cfs_quota_us", Ctl::CPU),
+        ("cpuacct.usage", Ctl::CPUACCT),
+    ] {
+        if sys::fstatat(sys::AT_FDCWD, file(dir, name).as_bytes(), 0).is_ok() {
+            c = c.with(bit);
+        }
+    }
+    c
+}
+
+/// Write the requested limits of the controllers in `ctl`. Any failure is an error: the
+/// directory is ours (or was handed to us) and a limit that silently does not apply is worse
+/// than no run.
+pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
+    if ctl.has(Ctl::MEMORY) {
+        if let Some(m) = l.memory {
+            let v = format!("{m}");
+            put(dir, "memory.limit_in_bytes", &v)?;
+            // Same value for memory+swap: the run cannot swap. Absent without swap accounting.
+            match sys::write_file(
+                file(dir, "memory.memsw.limit_in_bytes").as_bytes(),
+                v.as_bytes(),
+            ) {
+                Ok(()) | Err(libc::ENOENT) => {}
+                Err(e) => {
+                    return Err(crate::Error::new(
+                        "cgroup",
+                        file(dir, "memory.memsw.limit_in_bytes"),
+                        e,
+                    ))
+                }
+            }
+        }
+        // A directory handed to us may have been used before: restart the peak.
+        let _ = sys::write_file(file(dir, "memory.max_usage_in_bytes").as_bytes(), b"0");
+    }
+    if ctl.has(Ctl::PIDS) {
+        if let Some(p) = l.pids {
+            put(dir, "pids.max", &format!("{p}"))?;
+        }
+    }
+    if ctl.has(Ctl::CPU) {
+        if let Some(m) = l.cpus_milli {
+            let (quota, period) = super::cfs(m);
+            put(dir, "cpu.cfs_period_us", &format!("{period}"))?;
+            put(dir, "cpu.cfs_quota_us", &format!("{quota}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn put(dir: &str, name: &str, v: &str) -> Result<()> {
+    let p = file(dir, name);
+    sys::write_file(p.as_bytes(), v.as_bytes()).ctx("cgroup", &p)
+}
+
+pub(super) fn cpu_ns(dir: &str) -> Option<u64> {
+    stats::parse_u64(&read(dir, "cpuacct.usage")?)
+}
+
+pub(super) fn peak_memory(dir: &str) -> Option<u64> {
+    stats::parse_u64(&read(dir, "memory.max_usage_in_bytes")?)
+}
+
+pub(super) fn memory_events(dir: &str) -> Option<MemoryEvents> {
+    let oc = read(dir, "memory.oom_control")?;
+    Some(MemoryEvents {
+        // A charge fails on one counter: memory, or memory+swap first when both limits are equal.
+        max: count(dir, "memory.failcnt") + count(dir, "memory.memsw.failcnt"),
+        oom: stats::keyed(&oc, "under_oom").unwrap_or(0),
+        oom_kill: stats::v1_oom_kills(&oc).unwrap_or(0),
+        ..MemoryEvents::default()
+    })
+}
+
+fn count(dir: &str, name: &str) -> u64 {
+    read(dir, name)
+        .and_then(|t| stats::parse_u64(&t))
+        .unwrap_or(0)
+}
