@@ -1,0 +1,4 @@
+//! The launcher's parts: everything `sandbox` decides before it arms and execs the target.
+
+pub mod environ;
+pub mod fds;
