@@ -1,4 +1,5 @@
 //! The launcher's parts: everything `sandbox` decides before it arms and execs the target.
 
+pub mod config;
 pub mod environ;
 pub mod fds;
