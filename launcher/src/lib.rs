@@ -3,3 +3,4 @@
 pub mod config;
 pub mod environ;
 pub mod fds;
+pub mod target;
