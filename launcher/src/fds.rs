@@ -45,21 +45,24 @@ fn cloexec_range(lo: u32, hi: u32) -> io::Result<()> {
     // Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC (EINVAL) or close_range (ENOSYS):
     // walk the open descriptors instead.
     match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
-            let open: Vec<u32> = std::fs::read_dir("/proc/self/fd")?
-                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect();
-            for fd in open.into_iter().filter(|fd| (lo..=hi).contains(fd)) {
-                // The read_dir fd itself is gone by now: EBADF is expected for it.
-                match set_cloexec(fd as i32, true) {
-                    Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
-                    r => r?,
-                }
-            }
-            Ok(())
-        }
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => cloexec_range_proc(lo, hi),
         _ => Err(err),
     }
+}
+
+/// The fallback: every open descriptor in [lo, hi], from /proc/self/fd.
+fn cloexec_range_proc(lo: u32, hi: u32) -> io::Result<()> {
+    let open: Vec<u32> = std::fs::read_dir("/proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    for fd in open.into_iter().filter(|fd| (lo..=hi).contains(fd)) {
+        // The read_dir fd itself is gone by now: EBADF is expected for it.
+        match set_cloexec(fd as i32, true) {
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
+            r => r?,
+        }
+    }
+    Ok(())
 }
 
 fn set_cloexec(fd: i32, on: bool) -> io::Result<()> {
@@ -125,6 +128,24 @@ mod tests {
         unsafe {
             libc::close(kept);
             libc::close(stray);
+        }
+    }
+
+    #[test]
+    fn proc_fallback_marks_range() {
+        let _g = SERIAL.lock().unwrap();
+        let f = std::fs::File::open("/proc/self/status").unwrap();
+        let (a, b) = (
+            dup_inheritable(f.as_raw_fd()),
+            dup_inheritable(f.as_raw_fd()),
+        );
+        let (lo, hi) = (a.min(b), a.max(b));
+        cloexec_range_proc(lo as u32, lo as u32).unwrap();
+        assert!(cloexec(lo) && !cloexec(hi));
+        // SAFETY: closing descriptors this test created.
+        unsafe {
+            libc::close(a);
+            libc::close(b);
         }
     }
 
