@@ -1,0 +1,869 @@
+//! Resolve and check the program before anything is armed.
+//!
+//! Every check is made on the descriptor the launcher will exec (`execveat(fd, "",
+//! AT_EMPTY_PATH)`), never on the name again, so the file cannot be swapped in between.
+//!
+//! What is refused (126) and why:
+//! - set-uid/set-gid bits and file capabilities: they put ld.so in secure-execution mode, where
+//!   LD_PRELOAD is ignored, and they are the privilege a sandbox must not hand out;
+//! - 32-bit (or any non-x86-64) ELF: the pre-exec seccomp filter kills every i386-ABI syscall,
+//!   so such a program could only die on its first syscall; refusing says why;
+//! - not executable for the caller, directories, other non-regular files, unknown formats.
+//!
+//! What is allowed but reported: static and static-pie binaries (the library cannot load in
+//! them, but everything the launcher arms before exec still contains them: `kind`), a
+//! DT_PREINIT_ARRAY (code that runs before any preload constructor: `preinit`), and RPATH/RUNPATH
+//! entries or an ELF interpreter that someone other than root could change (`risky_paths`).
+
+use std::ffi::{CString, OsStr, OsString};
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::environ::DEFAULT_PATH;
+
+/// Why the target cannot run; `code` is the exit status (125 setup, 126 cannot run, 127 missing)
+/// and `msg` one line for stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: i32,
+    pub msg: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[derive(Debug)]
+pub enum Kind {
+    /// Has PT_INTERP: ld.so runs, LD_PRELOAD applies.
+    Dynamic { interp: PathBuf },
+    /// ET_EXEC without PT_INTERP.
+    Static,
+    /// ET_DYN without PT_INTERP (`-static-pie`).
+    StaticPie,
+    /// `#!` script. `interp` is the checked interpreter, `arg` the optional argument of the
+    /// `#!` line, `env_target` the program `/usr/bin/env` would run (looked up in the
+    /// launcher's PATH).
+    Script {
+        interp: Box<Checked>,
+        arg: Option<OsString>,
+        env_target: Option<Box<Checked>>,
+    },
+}
+
+#[derive(Debug)]
+pub struct Checked {
+    /// Opened O_RDONLY|O_CLOEXEC: exec it with execveat(fd, "", AT_EMPTY_PATH).
+    pub fd: OwnedFd,
+    pub path: PathBuf,
+    pub kind: Kind,
+    /// The executable has a DT_PREINIT_ARRAY (runs before any LD_PRELOAD constructor).
+    pub preinit: bool,
+    /// RPATH/RUNPATH entries (and a PT_INTERP) that are relative, use `$ORIGIN` or another
+    /// `$` token, or lie in a directory not wholly owned and writable only by root.
+    pub risky_paths: Vec<String>,
+}
+
+/// Scripts whose interpreter is a script...: the kernel stops at a few levels too.
+const MAX_DEPTH: u32 = 4;
+/// The kernel reads this much of a file to find `#!` (BINPRM_BUF_SIZE).
+const HEADER: usize = 256;
+
+/// Internal refusal: the message without the `sandbox: ` prefix, so an interpreter's refusal
+/// can be wrapped in its script's.
+struct Why(i32, String);
+
+impl Why {
+    fn new(code: i32, path: &Path, reason: impl fmt::Display) -> Why {
+        Why(code, format!("{}: {reason}", path.display()))
+    }
+    fn public(self) -> Refusal {
+        Refusal {
+            code: self.0,
+            msg: format!("sandbox: {}", self.1),
+        }
+    }
+}
+
+/// Find `program` like a shell: a name with '/' is used as is; otherwise the first executable
+/// regular file in PATH (default `/usr/local/bin:/usr/bin:/bin`; an empty entry means ".").
+/// A non-executable match is returned when nothing better exists, so `open_checked` says 126.
+pub fn resolve(program: &str, path_env: Option<&str>) -> Result<PathBuf, Refusal> {
+    if program.contains('/') {
+        return Ok(PathBuf::from(program));
+    }
+    let not_found = || Refusal {
+        code: 127,
+        msg: format!("sandbox: {program}: command not found"),
+    };
+    if program.is_empty() {
+        return Err(not_found());
+    }
+    let mut fallback = None;
+    for dir in path_env.unwrap_or(DEFAULT_PATH).split(':') {
+        let cand = Path::new(if dir.is_empty() { "." } else { dir }).join(program);
+        if !std::fs::metadata(&cand).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        if access_x(&cand) {
+            return Ok(cand);
+        }
+        fallback.get_or_insert(cand);
+    }
+    fallback.ok_or_else(not_found)
+}
+
+/// Open `path` and check the open file (see the module comment for what is refused).
+pub fn open_checked(path: &Path) -> Result<Checked, Refusal> {
+    check(path, 0).map_err(Why::public)
+}
+
+fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
+    let refuse = |reason: &dyn fmt::Display| Why::new(126, path, reason);
+    // O_NONBLOCK: a FIFO must not hang the launcher; O_NOCTTY: a tty must not become ours.
+    // std adds O_CLOEXEC.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Why::new(127, path, "no such file or directory"),
+            io::ErrorKind::PermissionDenied => refuse(&"permission denied"),
+            _ => refuse(&e),
+        })?;
+    let meta = file.metadata().map_err(|e| refuse(&e))?;
+    if meta.is_dir() {
+        return Err(refuse(&"is a directory"));
+    }
+    if !meta.is_file() {
+        return Err(refuse(&"not a regular file"));
+    }
+    let mode = meta.mode();
+    if mode & libc::S_ISUID != 0 {
+        return Err(refuse(&"set-uid binary cannot be run sandboxed"));
+    }
+    if mode & libc::S_ISGID != 0 {
+        return Err(refuse(&"set-gid binary cannot be run sandboxed"));
+    }
+    if !fd_executable(&file) {
+        return Err(refuse(&"permission denied (not executable)"));
+    }
+    match has_file_caps(&file) {
+        Ok(false) => {}
+        Ok(true) => {
+            return Err(refuse(
+                &"binary with file capabilities cannot be run sandboxed",
+            ))
+        }
+        Err(e) => return Err(refuse(&format_args!("cannot read file capabilities: {e}"))),
+    }
+
+    let mut hdr = vec![0u8; HEADER];
+    let n = read_full(&file, &mut hdr, 0).map_err(|e| refuse(&e))?;
+    hdr.truncate(n);
+
+    if hdr.starts_with(b"#!") {
+        let (interp, arg) = shebang(&hdr, n == HEADER).map_err(|r| refuse(&r))?;
+        if depth + 1 > MAX_DEPTH {
+            return Err(refuse(&"too many levels of #! interpreters"));
+        }
+        let wrap = |w: Why| Why(w.0, format!("{}: interpreter {}", path.display(), w.1));
+        let checked_interp = check(&interp, depth + 1).map_err(wrap)?;
+        let env_target = match env_command(&interp, arg.as_deref()) {
+            None => None,
+            Some(cmd) => {
+                let path_env = std::env::var("PATH").ok();
+                let p = resolve(&cmd, path_env.as_deref()).map_err(|_| {
+                    Why::new(
+                        127,
+                        path,
+                        format_args!("interpreter {} {cmd}: not found in PATH", interp.display()),
+                    )
+                })?;
+                Some(Box::new(check(&p, depth + 1).map_err(wrap)?))
+            }
+        };
+        let kind = Kind::Script {
+            interp: Box::new(checked_interp),
+            arg,
+            env_target,
+        };
+        return Ok(Checked {
+            fd: file.into(),
+            path: path.to_path_buf(),
+            kind,
+            preinit: false,
+            risky_paths: Vec::new(),
+        });
+    }
+    if !hdr.starts_with(b"\x7fELF") {
+        return Err(refuse(
+            &"exec format error (neither an ELF executable nor a #! script)",
+        ));
+    }
+    let elf = parse_elf(&file, &hdr).map_err(|r| refuse(&r))?;
+    Ok(Checked {
+        fd: file.into(),
+        path: path.to_path_buf(),
+        kind: elf.kind,
+        preinit: elf.preinit,
+        risky_paths: elf.risky,
+    })
+}
+
+/// Read until `buf` is full or end of file.
+fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn read_exact_at(file: &File, len: usize, offset: u64) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; len];
+    match read_full(file, &mut buf, offset) {
+        Ok(n) if n == len => Ok(buf),
+        Ok(_) => Err("truncated ELF file".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn cpath(p: &Path) -> Option<CString> {
+    CString::new(p.as_os_str().as_bytes()).ok()
+}
+
+/// X_OK for the caller's effective ids, as exec would judge it (also fails on noexec mounts).
+fn access_x(p: &Path) -> bool {
+    let Some(c) = cpath(p) else { return false };
+    // SAFETY: `c` is a valid NUL-terminated path; faccessat only reads it.
+    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::X_OK, libc::AT_EACCESS) == 0 }
+}
+
+/// X_OK on the open file itself (faccessat2 with AT_EMPTY_PATH, Linux 5.8+), or through its
+/// /proc/self/fd link on older kernels: either way the inode checked is the one we will exec.
+fn fd_executable(file: &File) -> bool {
+    let fd = file.as_raw_fd();
+    // SAFETY: an empty NUL-terminated path and a descriptor we own; faccessat only reads them.
+    let r = unsafe {
+        libc::faccessat(
+            fd,
+            c"".as_ptr(),
+            libc::X_OK,
+            libc::AT_EACCESS | libc::AT_EMPTY_PATH,
+        )
+    };
+    if r == 0 {
+        return true;
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+            access_x(Path::new(&format!("/proc/self/fd/{fd}")))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the file carries `security.capability` (a setcap'd binary).
+fn has_file_caps(file: &File) -> io::Result<bool> {
+    // SAFETY: size 0 with a null buffer only asks for the attribute's size; the name is a valid
+    // NUL-terminated string and the descriptor is ours.
+    let r = unsafe {
+        libc::fgetxattr(
+            file.as_raw_fd(),
+            c"security.capability".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if r >= 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENODATA) | Some(libc::EOPNOTSUPP) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+/// The `#!` line, split like the kernel does: interpreter = first word, the rest (trimmed) is
+/// one optional argument. `full` says the header buffer was filled (the file may go on).
+fn shebang(hdr: &[u8], full: bool) -> Result<(PathBuf, Option<OsString>), String> {
+    let line = match hdr.iter().position(|&c| c == b'\n') {
+        Some(i) => &hdr[2..i],
+        None if full => return Err("#! line too long (max 255 bytes)".into()),
+        None => &hdr[2..],
+    };
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let line = &line[line.iter().position(|c| !blank(c)).unwrap_or(line.len())..];
+    let end = line.iter().position(blank).unwrap_or(line.len());
+    let (interp, rest) = line.split_at(end);
+    if interp.is_empty() {
+        return Err("no interpreter after #!".into());
+    }
+    let interp = PathBuf::from(OsStr::from_bytes(interp));
+    // The kernel would resolve a relative interpreter against the cwd: depend on no cwd.
+    if !interp.is_absolute() {
+        return Err(format!(
+            "#! interpreter must be an absolute path: '{}'",
+            interp.display()
+        ));
+    }
+    let s = rest.iter().position(|c| !blank(c)).unwrap_or(rest.len());
+    let e = rest.iter().rposition(|c| !blank(c)).map_or(s, |i| i + 1);
+    let arg = (s < e).then(|| OsStr::from_bytes(&rest[s..e]).to_os_string());
+    Ok((interp, arg))
+}
+
+/// For `#!/usr/bin/env [-S] [opts] [NAME=V]... cmd ...`: the command env will look up.
+fn env_command(interp: &Path, arg: Option<&OsStr>) -> Option<String> {
+    if interp.file_name() != Some(OsStr::new("env")) {
+        return None;
+    }
+    let arg = arg?.to_str()?;
+    let mut words = arg.split_whitespace();
+    while let Some(w) = words.next() {
+        match w {
+            // Options that take the next word.
+            "-u" | "--unset" | "-C" | "--chdir" => {
+                words.next();
+            }
+            _ if w.starts_with('-') || w.contains('=') => {}
+            _ => return Some(w.to_string()),
+        }
+    }
+    None
+}
+
+struct Elf {
+    kind: Kind,
+    preinit: bool,
+    risky: Vec<String>,
+}
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+}
+fn u64_at(b: &[u8], o: usize) -> u64 {
+    u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
+}
+
+const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_INTERP: u32 = 3;
+const DT_NULL: u64 = 0;
+const DT_STRTAB: u64 = 5;
+const DT_RPATH: u64 = 15;
+const DT_RUNPATH: u64 = 29;
+const DT_PREINIT_ARRAY: u64 = 32;
+
+fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
+    match hdr.get(4) {
+        Some(2) => {}
+        Some(1) => {
+            return Err("32-bit binary cannot be run sandboxed (only x86-64 programs: the i386 system call ABI is blocked)".into())
+        }
+        _ => return Err("exec format error (unknown ELF class)".into()),
+    }
+    if hdr.len() < 64 {
+        return Err("exec format error (truncated ELF header)".into());
+    }
+    let machine = u16_at(hdr, 18);
+    if hdr[5] != 1 || machine != 62 {
+        return Err(format!(
+            "not an x86-64 binary (ELF machine {machine}) cannot be run sandboxed"
+        ));
+    }
+    let etype = u16_at(hdr, 16);
+    if etype != 2 && etype != 3 {
+        return Err(format!(
+            "exec format error (ELF type {etype} is not an executable)"
+        ));
+    }
+    let (phoff, phentsize, phnum) = (
+        u64_at(hdr, 32),
+        u16_at(hdr, 54) as usize,
+        u16_at(hdr, 56) as usize,
+    );
+    // The kernel's own bounds (load_elf_phdrs): at least one entry, at most 64 KiB of them.
+    if phentsize != 56 || phnum == 0 || phnum * 56 > 65536 {
+        return Err("exec format error (bad program headers)".into());
+    }
+    let ph = read_exact_at(file, phnum * 56, phoff)?;
+
+    let mut interp = None;
+    let mut dynamic = None;
+    let mut loads = Vec::new();
+    for e in ph.chunks_exact(56) {
+        let (off, vaddr, filesz) = (u64_at(e, 8), u64_at(e, 16), u64_at(e, 32));
+        match u32_at(e, 0) {
+            PT_INTERP => {
+                if !(2..=4096).contains(&filesz) {
+                    return Err("exec format error (bad PT_INTERP)".into());
+                }
+                let b = read_exact_at(file, filesz as usize, off)?;
+                let s = b.split(|&c| c == 0).next().unwrap_or(&[]);
+                interp = Some(PathBuf::from(OsStr::from_bytes(s)));
+            }
+            PT_DYNAMIC => dynamic = Some((off, filesz)),
+            PT_LOAD => loads.push((vaddr, off, filesz)),
+            _ => {}
+        }
+    }
+
+    let mut preinit = false;
+    let mut risky = Vec::new();
+    if let Some((off, size)) = dynamic {
+        let dynsec = read_exact_at(file, size.min(1 << 20) as usize, off)?;
+        let mut strtab = None;
+        let mut paths = Vec::new();
+        for d in dynsec.chunks_exact(16) {
+            let (tag, val) = (u64_at(d, 0), u64_at(d, 8));
+            match tag {
+                DT_NULL => break,
+                DT_STRTAB => strtab = Some(val),
+                DT_RPATH | DT_RUNPATH => paths.push(val),
+                DT_PREINIT_ARRAY => preinit = true,
+                _ => {}
+            }
+        }
+        if !paths.is_empty() {
+            // DT_STRTAB is an address: map it to a file offset through the PT_LOAD segments.
+            let base = strtab
+                .and_then(|a| {
+                    loads
+                        .iter()
+                        .find(|(v, _, sz)| a >= *v && a - v < *sz)
+                        .map(|(v, o, _)| o + (a - v))
+                })
+                .ok_or("exec format error (DT_STRTAB outside the file)")?;
+            for p in paths {
+                let s = read_cstr(file, base + p)?;
+                risky.extend(s.split(':').filter(|e| risky_dir(e)).map(str::to_string));
+            }
+        }
+    }
+    let kind = match interp {
+        Some(i) => {
+            if risky_dir(&i.to_string_lossy()) {
+                risky.push(i.to_string_lossy().into_owned());
+            }
+            Kind::Dynamic { interp: i }
+        }
+        None if etype == 2 => Kind::Static,
+        None => Kind::StaticPie,
+    };
+    Ok(Elf {
+        kind,
+        preinit,
+        risky,
+    })
+}
+
+fn read_cstr(file: &File, off: u64) -> Result<String, String> {
+    let mut buf = vec![0u8; 4096];
+    let n = read_full(file, &mut buf, off).map_err(|e| e.to_string())?;
+    let s = buf[..n].split(|&c| c == 0).next().unwrap_or(&[]);
+    Ok(String::from_utf8_lossy(s).into_owned())
+}
+
+/// A library search directory someone other than root could fill: relative (to the cwd),
+/// `$ORIGIN` or any other `$` token, or a path with a non-root or group/world-writable
+/// directory on the way (the first existing ancestor decides for paths that do not exist).
+fn risky_dir(entry: &str) -> bool {
+    if entry.is_empty() || entry.contains('$') || !entry.starts_with('/') {
+        return true;
+    }
+    let mut p = Path::new(entry);
+    while std::fs::symlink_metadata(p).is_err() {
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => return true,
+        }
+    }
+    let Ok(real) = std::fs::canonicalize(p) else {
+        return true;
+    };
+    !real
+        .ancestors()
+        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+
+    /// A private temp dir, removed on drop.
+    struct Tmp(PathBuf);
+    impl Tmp {
+        fn new(tag: &str) -> Tmp {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let n = N.fetch_add(1, Ordering::Relaxed);
+            let d = std::env::temp_dir()
+                .join(format!("sandbox-target-{}-{tag}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir(&d).unwrap();
+            Tmp(d)
+        }
+        fn p(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+        fn write(&self, name: &str, data: &[u8], mode: u32) -> PathBuf {
+            let p = self.p(name);
+            std::fs::write(&p, data).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            p
+        }
+        /// Compile `src` with gcc and `flags` into `name`.
+        fn cc(&self, name: &str, src: &str, flags: &[&str]) -> PathBuf {
+            let c = self.write(&format!("{name}.c"), src.as_bytes(), 0o644);
+            let out = self.p(name);
+            let st = Command::new("gcc")
+                .args(flags)
+                .arg("-o")
+                .arg(&out)
+                .arg(&c)
+                .status()
+                .expect("gcc is needed");
+            assert!(st.success(), "gcc {flags:?} failed");
+            out
+        }
+    }
+    impl Drop for Tmp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const HELLO: &str = "int main(void) { return 0; }\n";
+
+    fn refused(p: &Path) -> Refusal {
+        match open_checked(p) {
+            Ok(c) => panic!("{} accepted as {:?}", p.display(), c.kind),
+            Err(r) => r,
+        }
+    }
+
+    fn chmod(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn resolve_like_a_shell() {
+        assert_eq!(resolve("./a.out", None).unwrap(), PathBuf::from("./a.out"));
+        assert_eq!(resolve("/x/y", None).unwrap(), PathBuf::from("/x/y"));
+        let sh = resolve("sh", None).unwrap();
+        assert!(sh.ends_with("sh") && sh.is_absolute(), "{}", sh.display());
+        let r = resolve("no-such-program-xyz", None).unwrap_err();
+        assert_eq!(
+            (r.code, r.msg.as_str()),
+            (127, "sandbox: no-such-program-xyz: command not found")
+        );
+        assert_eq!(resolve("", None).unwrap_err().code, 127);
+
+        // The first *executable* match wins; a non-executable one only when nothing else exists.
+        let t = Tmp::new("path");
+        std::fs::create_dir(t.p("a")).unwrap();
+        std::fs::create_dir(t.p("b")).unwrap();
+        t.write("a/prog", b"#!/bin/sh\n", 0o644);
+        t.write("b/prog", b"#!/bin/sh\n", 0o755);
+        let path = format!("{}:{}", t.p("a").display(), t.p("b").display());
+        assert_eq!(resolve("prog", Some(&path)).unwrap(), t.p("b/prog"));
+        let only_a = t.p("a").display().to_string();
+        assert_eq!(resolve("prog", Some(&only_a)).unwrap(), t.p("a/prog"));
+        assert_eq!(open_checked(&t.p("a/prog")).unwrap_err().code, 126);
+    }
+
+    #[test]
+    fn elf_kinds() {
+        let t = Tmp::new("kinds");
+        let dynamic = open_checked(&t.cc("dyn", HELLO, &[])).unwrap();
+        match &dynamic.kind {
+            Kind::Dynamic { interp } => {
+                assert_eq!(interp, Path::new("/lib64/ld-linux-x86-64.so.2"))
+            }
+            k => panic!("{k:?}"),
+        }
+        assert!(!dynamic.preinit);
+        assert!(dynamic.risky_paths.is_empty(), "{:?}", dynamic.risky_paths);
+        assert!(matches!(
+            open_checked(&t.cc("st", HELLO, &["-static"])).unwrap().kind,
+            Kind::Static
+        ));
+        assert!(matches!(
+            open_checked(&t.cc("sp", HELLO, &["-static-pie"]))
+                .unwrap()
+                .kind,
+            Kind::StaticPie
+        ));
+    }
+
+    #[test]
+    fn checked_fd_is_the_file() {
+        let t = Tmp::new("fd");
+        let p = t.cc("dyn", HELLO, &[]);
+        let c = open_checked(&p).unwrap();
+        let link = std::fs::read_link(format!("/proc/self/fd/{}", c.fd.as_raw_fd())).unwrap();
+        assert_eq!(link, p);
+        // SAFETY: F_GETFD only reads the flags.
+        let flags = unsafe { libc::fcntl(c.fd.as_raw_fd(), libc::F_GETFD) };
+        assert!(flags & libc::FD_CLOEXEC != 0);
+    }
+
+    #[test]
+    fn preinit_and_runpaths() {
+        let t = Tmp::new("dyninfo");
+        let src = "static void f(void) {}\n__attribute__((section(\".preinit_array\"), used)) static void (*p)(void) = f;\nint main(void) { return 0; }\n";
+        assert!(open_checked(&t.cc("pre", src, &[])).unwrap().preinit);
+
+        let runpath = "-Wl,-rpath,$ORIGIN/lib:/usr/lib:/tmp:rel";
+        let c = open_checked(&t.cc("rp", HELLO, &[runpath])).unwrap();
+        assert_eq!(c.risky_paths, ["$ORIGIN/lib", "/tmp", "rel"]);
+        let c = open_checked(&t.cc(
+            "rpath",
+            HELLO,
+            &["-Wl,--disable-new-dtags", "-Wl,-rpath,/usr/lib:/var/tmp/x"],
+        ))
+        .unwrap();
+        assert_eq!(c.risky_paths, ["/var/tmp/x"]);
+    }
+
+    #[test]
+    fn set_id_and_capabilities_refused() {
+        let t = Tmp::new("setid");
+        let p = t.cc("dyn", HELLO, &[]);
+        for (name, mode, why) in [
+            ("suid", 0o4755, "set-uid binary"),
+            ("sgid", 0o2755, "set-gid binary"),
+        ] {
+            std::fs::copy(&p, t.p(name)).unwrap();
+            chmod(&t.p(name), mode);
+            let r = refused(&t.p(name));
+            assert_eq!(r.code, 126);
+            assert_eq!(
+                r.msg,
+                format!(
+                    "sandbox: {}: {why} cannot be run sandboxed",
+                    t.p(name).display()
+                )
+            );
+        }
+
+        let caps = t.p("caps");
+        std::fs::copy(&p, &caps).unwrap();
+        let setcap = Command::new("setcap")
+            .arg("cap_net_raw+ep")
+            .arg(&caps)
+            .status();
+        if !setcap.is_ok_and(|s| s.success()) {
+            // No setcap tool: a v2 capability blob (magic|effective, CAP_NET_RAW permitted).
+            let mut blob = Vec::new();
+            for w in [0x0200_0001u32, 1 << 13, 0, 0, 0] {
+                blob.extend_from_slice(&w.to_le_bytes());
+            }
+            let f = File::options().write(true).open(&caps).unwrap();
+            // SAFETY: valid name, buffer and length; the descriptor is open.
+            let r = unsafe {
+                libc::fsetxattr(
+                    f.as_raw_fd(),
+                    c"security.capability".as_ptr(),
+                    blob.as_ptr().cast(),
+                    blob.len(),
+                    0,
+                )
+            };
+            assert_eq!(r, 0, "fsetxattr: {}", io::Error::last_os_error());
+        }
+        let r = refused(&caps);
+        assert_eq!(r.code, 126);
+        assert!(r.msg.contains("file capabilities"), "{}", r.msg);
+    }
+
+    #[test]
+    fn not_runnable_files() {
+        let t = Tmp::new("bad");
+        let r = refused(&t.0);
+        assert_eq!(
+            (r.code, r.msg),
+            (126, format!("sandbox: {}: is a directory", t.0.display()))
+        );
+
+        let p = t.cc("dyn", HELLO, &[]);
+        chmod(&p, 0o644);
+        let r = refused(&p);
+        assert_eq!(r.code, 126);
+        assert!(
+            r.msg.ends_with("permission denied (not executable)"),
+            "{}",
+            r.msg
+        );
+
+        let r = refused(&t.p("missing"));
+        assert_eq!(
+            (r.code, r.msg),
+            (
+                127,
+                format!(
+                    "sandbox: {}: no such file or directory",
+                    t.p("missing").display()
+                )
+            )
+        );
+
+        let r = refused(&t.write("junk", b"hello world\n", 0o755));
+        assert_eq!(r.code, 126);
+        assert!(r.msg.contains("exec format error"), "{}", r.msg);
+        assert_eq!(refused(&t.write("empty", b"", 0o755)).code, 126);
+    }
+
+    /// An ELF header with only the fields the check reads.
+    fn elf_header(class: u8, machine: u16) -> Vec<u8> {
+        let mut h = vec![0u8; if class == 1 { 52 } else { 64 }];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = class;
+        h[5] = 1; // little-endian
+        h[6] = 1; // EV_CURRENT
+        h[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        h[18..20].copy_from_slice(&machine.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn foreign_elf_refused() {
+        let t = Tmp::new("foreign");
+        let r = refused(&t.write("i386", &elf_header(1, 3), 0o755));
+        assert_eq!(r.code, 126);
+        assert!(
+            r.msg.contains(": 32-bit binary cannot be run sandboxed"),
+            "{}",
+            r.msg
+        );
+        let r = refused(&t.write("arm64", &elf_header(2, 183), 0o755));
+        assert_eq!(r.code, 126);
+        assert!(r.msg.contains("not an x86-64 binary"), "{}", r.msg);
+        // x86-64 header whose program headers are missing.
+        let r = refused(&t.write("trunc", &elf_header(2, 62), 0o755));
+        assert_eq!(r.code, 126);
+    }
+
+    #[test]
+    fn scripts() {
+        let t = Tmp::new("scripts");
+        let s = t.write("s.sh", b"#!/bin/sh\necho hi\n", 0o755);
+        let c = open_checked(&s).unwrap();
+        match &c.kind {
+            Kind::Script {
+                interp,
+                arg: None,
+                env_target: None,
+            } => {
+                assert_eq!(interp.path, Path::new("/bin/sh"));
+                assert!(matches!(interp.kind, Kind::Dynamic { .. }));
+            }
+            k => panic!("{k:?}"),
+        }
+
+        let s = t.write("arg.sh", b"#!  /bin/sh   -e -u  \n", 0o755);
+        match open_checked(&s).unwrap().kind {
+            Kind::Script { arg, .. } => assert_eq!(arg.as_deref(), Some(OsStr::new("-e -u"))),
+            k => panic!("{k:?}"),
+        }
+
+        let s = t.write("env.sh", b"#!/usr/bin/env sh\n", 0o755);
+        match open_checked(&s).unwrap().kind {
+            Kind::Script {
+                interp,
+                env_target: Some(target),
+                ..
+            } => {
+                assert_eq!(interp.path, Path::new("/usr/bin/env"));
+                assert!(target.path.ends_with("sh"), "{}", target.path.display());
+            }
+            k => panic!("{k:?}"),
+        }
+        let s = t.write(
+            "env2.sh",
+            b"#!/usr/bin/env -S A=1 no-such-interpreter-xyz -x\n",
+            0o755,
+        );
+        assert_eq!(refused(&s).code, 127);
+
+        // The interpreter is checked like the program itself.
+        let suid = t.p("suid-sh");
+        std::fs::copy("/bin/sh", &suid).unwrap();
+        chmod(&suid, 0o4755);
+        let s = t.write(
+            "bad.sh",
+            format!("#!{}\n", suid.display()).as_bytes(),
+            0o755,
+        );
+        let r = refused(&s);
+        assert_eq!(r.code, 126);
+        assert_eq!(
+            r.msg,
+            format!(
+                "sandbox: {}: interpreter {}: set-uid binary cannot be run sandboxed",
+                s.display(),
+                suid.display()
+            )
+        );
+
+        let r = refused(&t.write("missing.sh", b"#!/no/such/interp\n", 0o755));
+        assert_eq!(r.code, 127);
+        assert!(
+            r.msg.contains("interpreter /no/such/interp: no such file"),
+            "{}",
+            r.msg
+        );
+        let r = refused(&t.write("rel.sh", b"#!bin/sh\n", 0o755));
+        assert_eq!(r.code, 126);
+        assert!(r.msg.contains("absolute"), "{}", r.msg);
+        assert_eq!(refused(&t.write("none.sh", b"#!   \n", 0o755)).code, 126);
+        let mut long = b"#!/bin/sh ".to_vec();
+        long.resize(300, b'x');
+        let r = refused(&t.write("long.sh", &long, 0o755));
+        assert!(r.msg.contains("too long"), "{}", r.msg);
+        // A not-executable script is refused before its interpreter matters.
+        assert_eq!(
+            refused(&t.write("noexec.sh", b"#!/bin/sh\n", 0o644)).code,
+            126
+        );
+    }
+
+    #[test]
+    fn script_chains_are_bounded() {
+        let t = Tmp::new("chain");
+        let mut prev = PathBuf::from("/bin/sh");
+        for i in 0..5 {
+            prev = t.write(
+                &format!("s{i}"),
+                format!("#!{}\n", prev.display()).as_bytes(),
+                0o755,
+            );
+            let r = open_checked(&prev);
+            // s0..s3 are 1..4 levels of scripts above /bin/sh; s4 is one too many.
+            assert_eq!(r.is_ok(), i < 4, "level {i}: {:?}", r.err());
+        }
+        assert!(refused(&prev).msg.contains("too many levels"));
+    }
+}
