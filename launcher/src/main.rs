@@ -1,10 +1,12 @@
 //! `sandbox`: checks the target, arms every containment step in its own process (which
 //! becomes the supervisor), and execs exactly the checked file inside.
 
+mod check;
 mod cli;
 
+use launcher::{config, environ, fds, target};
 use sandbox_core::{Policy, Target};
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -15,10 +17,13 @@ fn die(code: i32, msg: &str) -> ! {
     exit(code)
 }
 
-fn build_policy(settings: &[(String, String)], config: Option<&str>) -> Policy {
+/// Config file first, then flags in order: flags override the file.
+fn build_policy(settings: &[(String, String)], config_file: Option<&str>) -> Policy {
     let mut p = Policy::default();
-    if let Some(_c) = config {
-        die(125, "--config: not supported yet");
+    if let Some(c) = config_file {
+        if let Err(e) = config::load(Path::new(c), &mut p) {
+            die(125, &e);
+        }
     }
     for (k, v) in settings {
         if let Err(e) = p.set(k, v) {
@@ -28,7 +33,8 @@ fn build_policy(settings: &[(String, String)], config: Option<&str>) -> Policy {
     p
 }
 
-/// libsandbox.so: `--lib`, else next to this executable.
+/// libsandbox.so: `--lib`, else next to this executable. Required: it is what contains
+/// the program's children under bare-mode semantics and what --preload-only relies on.
 fn find_lib(p: &Policy) -> PathBuf {
     let lib = match &p.lib {
         Some(l) => PathBuf::from(l),
@@ -38,33 +44,32 @@ fn find_lib(p: &Policy) -> PathBuf {
             .unwrap_or_else(|| die(125, "cannot locate libsandbox.so (use --lib)")),
     };
     match lib.canonicalize() {
-        Ok(l) => l,
+        Ok(l) if l.is_file() => l,
+        Ok(l) => die(125, &format!("library {}: not a regular file", l.display())),
         Err(e) => die(125, &format!("library {}: {e}", lib.display())),
     }
 }
 
-fn resolve(program: &OsString) -> PathBuf {
-    let p = Path::new(program);
-    if program.as_bytes().contains(&b'/') {
-        return p.to_path_buf();
-    }
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-    for dir in path.split(':') {
-        let c = Path::new(dir).join(p);
-        if c.is_file() {
-            return c;
-        }
-    }
-    die(
-        127,
-        &format!("{}: command not found", program.to_string_lossy()),
-    )
-}
-
 fn cstrings<I: IntoIterator<Item = Vec<u8>>>(it: I) -> Vec<CString> {
     it.into_iter()
-        .map(|v| CString::new(v).unwrap_or_else(|_| die(125, "argument contains NUL")))
+        .map(|v| CString::new(v).unwrap_or_else(|_| die(125, "an argument contains a NUL byte")))
         .collect()
+}
+
+fn pointers(v: &[CString]) -> Vec<*const u8> {
+    v.iter()
+        .map(|c| c.as_ptr() as *const u8)
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+fn kind_name(k: &target::Kind) -> String {
+    match k {
+        target::Kind::Dynamic { interp } => format!("dynamic, {}", interp.display()),
+        target::Kind::Static => "static".into(),
+        target::Kind::StaticPie => "static-pie".into(),
+        target::Kind::Script { interp, .. } => format!("script, {}", interp.path.display()),
+    }
 }
 
 fn main() {
@@ -72,7 +77,7 @@ fn main() {
         Ok(a) => a,
         Err(e) => die(125, &e),
     };
-    let (settings, config, program) = match action {
+    let (settings, config_file, preload_only, program) = match action {
         cli::Action::Help => {
             print!("{}", cli::help());
             exit(0)
@@ -81,41 +86,73 @@ fn main() {
             println!("sandbox {}", env!("CARGO_PKG_VERSION"));
             exit(0)
         }
-        cli::Action::Check { .. } => die(125, "--check: not implemented yet"),
+        cli::Action::Check { settings, config } => {
+            let p = build_policy(&settings, config.as_deref());
+            exit(check::run(&p))
+        }
         cli::Action::Run {
             settings,
             config,
+            preload_only,
             program,
-            ..
-        } => (settings, config, program),
+        } => (settings, config, preload_only, program),
     };
-    let mut policy = build_policy(&settings, config.as_deref());
+    let mut policy = build_policy(&settings, config_file.as_deref());
     let lib = find_lib(&policy);
     policy.lib = Some(lib.to_string_lossy().into_owned());
-    let path = resolve(&program[0]);
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            die(127, &format!("{}: {e}", path.display()))
-        }
-        Err(e) => die(126, &format!("{}: {e}", path.display())),
-    };
-    let argv = cstrings(program.iter().map(cli::os));
-    let mut env: Vec<Vec<u8>> = Vec::new();
-    for k in ["PATH", "LANG", "TERM", "TZ"] {
-        if let Some(v) = std::env::var_os(k) {
-            env.push([k.as_bytes(), b"=", v.as_bytes()].concat());
+
+    // The exact file that will run: resolved like a shell, opened once, checked on that fd.
+    let prog = program[0]
+        .to_str()
+        .unwrap_or_else(|| die(125, "program name is not valid UTF-8"));
+    let path_env = std::env::var("PATH").ok();
+    let checked = target::resolve(prog, path_env.as_deref())
+        .and_then(|p| target::open_checked(&p))
+        .unwrap_or_else(|r| {
+            eprintln!("{}", r.msg);
+            exit(r.code)
+        });
+    let script = matches!(checked.kind, target::Kind::Script { .. });
+    if policy.verbose {
+        eprintln!(
+            "sandbox: target {} ({})",
+            checked.path.display(),
+            kind_name(&checked.kind)
+        );
+        for r in &checked.risky_paths {
+            eprintln!(
+                "sandbox: note: library search path outside root-owned system directories: {r}"
+            );
         }
     }
-    env.push([b"LD_PRELOAD=".as_slice(), lib.as_os_str().as_bytes()].concat());
-    let envp = cstrings(env);
-    let mut argv_p: Vec<*const u8> = argv.iter().map(|c| c.as_ptr() as *const u8).collect();
-    argv_p.push(std::ptr::null());
-    let mut envp_p: Vec<*const u8> = envp.iter().map(|c| c.as_ptr() as *const u8).collect();
-    envp_p.push(std::ptr::null());
-    let fd = file.as_raw_fd();
-    let _keep = file.into_raw_fd();
-    let name = path.to_string_lossy().into_owned();
+
+    let workdir = sandbox_core::fs::default_workdir(&policy);
+    let env = environ::build_env(
+        &policy,
+        &environ::caller_env(),
+        Some(&lib),
+        None,
+        workdir.as_deref().map(|w| Path::new(OsStr::from_bytes(w))),
+    )
+    .unwrap_or_else(|e| die(125, &e));
+    if let Err(e) = fds::close_inherited(&policy.keep_fds) {
+        die(125, &format!("descriptors: {e}"));
+    }
+    let argv = cstrings(program.iter().map(cli::os));
+    let (argv_p, envp_p) = (pointers(&argv), pointers(&env));
+    let fd = checked.fd.as_raw_fd();
+    let _open = checked.fd.into_raw_fd();
+    let name = checked.path.to_string_lossy().into_owned();
+
+    if preload_only {
+        // The design card's behaviour, for comparison only: the program's own code runs
+        // before the library arms (see README): never use this for hostile programs.
+        let e = sandbox_core::sys::execveat(fd, &argv_p, &envp_p, libc::AT_EMPTY_PATH, 0);
+        die(
+            126,
+            &format!("{name}: exec: {}", sandbox_core::error::strerror(e)),
+        );
+    }
     sandbox_core::arm(
         &policy,
         Target {
@@ -123,7 +160,7 @@ fn main() {
             argv: &argv_p,
             envp: &envp_p,
             name: &name,
-            script: false,
+            script,
         },
     )
 }

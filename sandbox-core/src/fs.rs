@@ -332,20 +332,25 @@ pub fn jail(run: &mut Run, plan: Plan) -> Result<()> {
 
 /// The work directory: the policy's, or the current directory, except "/" and "/tmp",
 /// which would expose the whole host, or everyone's scratch files, read-write.
-pub fn resolve_workdir(run: &mut Run) -> Result<()> {
-    run.workdir = match &run.policy.workdir {
+pub fn default_workdir(policy: &crate::Policy) -> Option<Vec<u8>> {
+    match &policy.workdir {
         None => None,
         Some(w) if !w.is_empty() => Some(w.as_bytes().to_vec()),
         Some(_) => {
             let mut buf = [0u8; 4096];
-            let n = sys::getcwd(&mut buf).ctx("workdir", "getcwd")?;
+            let n = sys::getcwd(&mut buf).ok()?;
             let cwd = &buf[..n];
-            if cwd == b"/" || cwd == b"/tmp" {
-                None
-            } else {
-                Some(cwd.to_vec())
-            }
+            (cwd != b"/" && cwd != b"/tmp").then(|| cwd.to_vec())
         }
-    };
+    }
+}
+
+pub fn resolve_workdir(run: &mut Run) -> Result<()> {
+    run.workdir = default_workdir(run.policy);
+    if run.policy.workdir.as_deref() == Some("") && run.workdir.is_none() {
+        // cwd unreadable is not the same as cwd = "/": tell the two apart.
+        let mut buf = [0u8; 4096];
+        sys::getcwd(&mut buf).ctx("workdir", "getcwd")?;
+    }
     Ok(())
 }

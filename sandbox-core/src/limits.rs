@@ -12,7 +12,12 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         Some(dir) => RunCgroup::from_dir(dir, l)?,
         None => {
             let account = p.report.is_some() || p.meta.is_some();
-            RunCgroup::create_with(&p.cgroup_root, &format!("run-{}", crate::sys::getpid()), l, account)?
+            RunCgroup::create_with(
+                &p.cgroup_root,
+                &format!("run-{}", crate::sys::getpid()),
+                l,
+                account,
+            )?
         }
     };
     let m = &mut run.mechs;
@@ -44,5 +49,8 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         ));
     }
     run.oom_before = cg.oom_kills().unwrap_or(0);
+    if let Some(dir) = cg.primary_dir() {
+        run.export_cgroup_dir(&dir);
+    }
     Ok(Some(cg))
 }

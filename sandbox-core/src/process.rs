@@ -119,6 +119,6 @@ pub fn close_stray(run: &mut Run) -> Result<()> {
 pub fn exec(run: &mut Run) -> ! {
     let _ = sys::sigprocmask(libc::SIG_SETMASK, run.old_sigmask);
     let t = &run.target;
-    let e = sys::execveat(t.fd, t.argv, t.envp, libc::AT_EMPTY_PATH, run.cookie);
+    let e = sys::execveat(t.fd, t.argv, run.envp(), libc::AT_EMPTY_PATH, run.cookie);
     run.fail(crate::Error::new("exec", alloc::format!("{}", t.name), e))
 }

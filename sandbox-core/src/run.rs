@@ -58,6 +58,10 @@ pub struct Run<'a> {
     /// The memory cgroup's OOM-kill count before the run (OOM = it went up).
     pub oom_before: u64,
     pub landlock_note: alloc::string::String,
+    /// The environment actually passed (the target's, plus SANDBOX_CGROUP_DIR), with the
+    /// pointer array into it; empty until `export_cgroup_dir` runs.
+    pub env_owned: Vec<Vec<u8>>,
+    pub env_ptrs: Vec<*const u8>,
     /// The compiled seccomp program, built once before the clone.
     pub filter: Vec<libc::sock_filter>,
     pub start: u64,
@@ -122,6 +126,8 @@ impl<'a> Run<'a> {
             mechs: Default::default(),
             oom_before: 0,
             landlock_note: "not applied".into(),
+            env_owned: Vec::new(),
+            env_ptrs: Vec::new(),
             filter: Vec::new(),
             start: now,
             last: now,
@@ -163,6 +169,33 @@ impl<'a> Run<'a> {
 
     pub fn is_verbose(&self) -> bool {
         self.policy.verbose
+    }
+}
+
+impl Run<'_> {
+    /// Tell the program which cgroup it runs in, as the seeds' design does: replaces any
+    /// SANDBOX_CGROUP_DIR of the caller.
+    pub fn export_cgroup_dir(&mut self, dir: &str) {
+        let key = b"SANDBOX_CGROUP_DIR=";
+        for &p in self.target.envp.iter().take_while(|p| !p.is_null()) {
+            // SAFETY: the target's environment is an array of NUL-terminated strings.
+            let kv = unsafe { sys::c_bytes(p) };
+            if !kv.starts_with(key) {
+                self.env_owned.push(sys::cstr(kv));
+            }
+        }
+        self.env_owned
+            .push(sys::cstr(&[&key[..], dir.as_bytes()].concat()));
+        self.env_ptrs = self.env_owned.iter().map(|v| v.as_ptr()).collect();
+        self.env_ptrs.push(core::ptr::null());
+    }
+
+    pub fn envp(&self) -> &[*const u8] {
+        if self.env_ptrs.is_empty() {
+            self.target.envp
+        } else {
+            &self.env_ptrs
+        }
     }
 }
 

@@ -54,7 +54,13 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         Some(cg) => cg.attach(init),
         None => Ok(()),
     };
-    let mapped = attached.and_then(|_| if run.privileged { crate::ns::map_run_ids(run, init) } else { Ok(()) });
+    let mapped = attached.and_then(|_| {
+        if run.privileged {
+            crate::ns::map_run_ids(run, init)
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = mapped {
         abort_run(run, init, cg, e);
     }

@@ -27,7 +27,9 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
     for &e in envp.iter().take_while(|e| !e.is_null()) {
         // SAFETY: each entry is a NUL-terminated string from the loader.
         let kv = unsafe { sys::c_bytes(e) };
-        let Some(eq) = kv.iter().position(|&b| b == b'=') else { continue };
+        let Some(eq) = kv.iter().position(|&b| b == b'=') else {
+            continue;
+        };
         let (k, v) = (&kv[..eq], &kv[eq + 1..]);
         if k == b"LD_PRELOAD" {
             preload = Some(v);
@@ -42,15 +44,23 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
             .iter()
             .find(|key| key.bare && env_name(key.name) == k)
             .ok_or_else(|| format!("{k}: unknown variable (see the README's table)"))?;
-        let v = if key.arg == Arg::Flag && v.is_empty() { "true" } else { v };
+        let v = if key.arg == Arg::Flag && v.is_empty() {
+            "true"
+        } else {
+            v
+        };
         p.set(key.name, v).map_err(|e| format!("{k}: {e}"))?;
     }
     // Every preloaded library must resolve inside the jail, or ld.so would skip it in the
     // program's children: bind absolute ones read-only at their own path.
     if let Some(list) = preload {
-        for lib in list.split(|&b| b == b':' || b == b' ').filter(|l| l.starts_with(b"/")) {
+        for lib in list
+            .split(|&b| b == b':' || b == b' ')
+            .filter(|l| l.starts_with(b"/"))
+        {
             let lib = core::str::from_utf8(lib).map_err(|_| "LD_PRELOAD is not UTF-8")?;
-            p.set("ro-bind", lib).map_err(|e| format!("LD_PRELOAD: {e}"))?;
+            p.set("ro-bind", lib)
+                .map_err(|e| format!("LD_PRELOAD: {e}"))?;
         }
     }
     Ok(p)

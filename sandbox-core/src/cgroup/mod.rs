@@ -97,7 +97,12 @@ impl RunCgroup {
 
     /// As `create`; `account_memory` adds a memory leaf without a memory limit, so a report
     /// can give the tree's peak memory (about 0.25 ms per run, so only when one is wanted).
-    pub fn create_with(root: &str, run: &str, limits: &Limits, account_memory: bool) -> Result<RunCgroup> {
+    pub fn create_with(
+        root: &str,
+        run: &str,
+        limits: &Limits,
+        account_memory: bool,
+    ) -> Result<RunCgroup> {
         check_name(root, true)?;
         check_name(run, false)?;
         let host = detect::detect()?;
