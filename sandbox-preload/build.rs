@@ -5,10 +5,5 @@ fn main() {
     // No crt start files: their __cxa_finalize/__gmon_start__ hooks would be the only
     // symbols the library imports.
     println!("cargo:rustc-cdylib-link-arg=-nostartfiles");
-    cc::Build::new()
-        .file("src/mem.c")
-        .flag("-fno-builtin")
-        .flag("-ffreestanding")
-        .opt_level(2)
-        .compile("sandboxmem");
+    cc::Build::new().file("src/mem.c").flag("-fno-builtin").flag("-ffreestanding").opt_level(2).compile("sandboxmem");
 }

@@ -36,14 +36,7 @@ fn err_text(r: &Result<(), i32>) -> String {
 pub fn run(policy: &Policy) -> i32 {
     let mut problems: Vec<String> = Vec::new();
     let uid = sys::geteuid();
-    println!(
-        "sandbox --check (running as uid {uid}{})",
-        if uid == 0 {
-            ", root mode"
-        } else {
-            ", unprivileged mode"
-        }
-    );
+    println!("sandbox --check (running as uid {uid}{})", if uid == 0 { ", root mode" } else { ", unprivileged mode" });
 
     let ns = libc::CLONE_NEWUSER
         | libc::CLONE_NEWNS
@@ -53,22 +46,13 @@ pub fn run(policy: &Policy) -> i32 {
         | libc::CLONE_NEWUTS
         | libc::CLONE_NEWCGROUP;
     let userns = in_child(ns as u64, || true);
-    println!(
-        "user namespaces (with mount/pid/net/ipc/uts/cgroup): {}",
-        err_text(&userns)
-    );
+    println!("user namespaces (with mount/pid/net/ipc/uts/cgroup): {}", err_text(&userns));
     if userns.is_err() {
         problems.push("namespaces cannot be created: the sandbox cannot run here".into());
     }
     let seccomp = in_child(0, || {
-        let allow = [libc::sock_filter {
-            code: 0x06,
-            jt: 0,
-            jf: 0,
-            k: libc::SECCOMP_RET_ALLOW,
-        }];
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).is_ok()
-            && sys::seccomp_set_filter(&allow, 0).is_ok()
+        let allow = [libc::sock_filter { code: 0x06, jt: 0, jf: 0, k: libc::SECCOMP_RET_ALLOW }];
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).is_ok() && sys::seccomp_set_filter(&allow, 0).is_ok()
     });
     println!("seccomp filters: {}", err_text(&seccomp));
     if seccomp.is_err() {
@@ -78,21 +62,14 @@ pub fn run(policy: &Policy) -> i32 {
     if let Ok(fd) = tree {
         sys::close(fd);
     }
-    println!(
-        "new mount API (open_tree, mount_setattr): {}",
-        err_text(&tree.map(drop))
-    );
+    println!("new mount API (open_tree, mount_setattr): {}", err_text(&tree.map(drop)));
     if tree.is_err() {
         problems.push("the new mount API (Linux 5.12+) is required for the filesystem jail".into());
     }
     let abi = sandbox_core::landlock::abi();
     println!(
         "landlock: {}",
-        if abi > 0 {
-            format!("ABI {abi}")
-        } else {
-            "unavailable (the second layer is skipped)".into()
-        }
+        if abi > 0 { format!("ABI {abi}") } else { "unavailable (the second layer is skipped)".into() }
     );
     if abi == 0 && policy.landlock == sandbox_core::policy::Landlock::On {
         problems.push("--landlock on was asked for and the kernel has none".into());
@@ -120,38 +97,24 @@ pub fn run(policy: &Policy) -> i32 {
 
     let cg = host_report();
     let usable = |ctl: &str| -> Option<Version> {
-        cg.hierarchies
-            .iter()
-            .find(|h| h.can_create && h.controllers.iter().any(|c| c == ctl))
-            .map(|h| h.version)
+        cg.hierarchies.iter().find(|h| h.can_create && h.controllers.iter().any(|c| c == ctl)).map(|h| h.version)
     };
     println!("cgroups:");
     for h in &cg.hierarchies {
         let ver = if h.version == Version::V2 { "v2" } else { "v1" };
-        let ctls = if h.controllers.is_empty() {
-            "no controllers".to_string()
-        } else {
-            h.controllers.join(",")
-        };
+        let ctls = if h.controllers.is_empty() { "no controllers".to_string() } else { h.controllers.join(",") };
         let create = if h.can_create {
             "can create run cgroups".to_string()
         } else {
             format!("cannot create ({})", sandbox_core::error::strerror(h.errno))
         };
         let extra = match h.version {
-            Version::V2 => format!(
-                ", cgroup.kill {}, memory.peak {}",
-                yes(h.cgroup_kill),
-                yes(h.memory_peak)
-            ),
+            Version::V2 => format!(", cgroup.kill {}, memory.peak {}", yes(h.cgroup_kill), yes(h.memory_peak)),
             Version::V1 => String::new(),
         };
         println!("  {ver} {}: {ctls}; {create}{extra}", h.mount_point);
     }
-    let v2_leaf = cg
-        .hierarchies
-        .iter()
-        .any(|h| h.version == Version::V2 && h.can_create);
+    let v2_leaf = cg.hierarchies.iter().any(|h| h.version == Version::V2 && h.can_create);
     let name = |v: Option<Version>| match v {
         Some(Version::V1) => "cgroup-v1",
         Some(Version::V2) => "cgroup-v2",
@@ -162,14 +125,7 @@ pub fn run(policy: &Policy) -> i32 {
     let cpu = usable("cpu");
     let acct = v2_leaf || usable("cpuacct").is_some();
     println!("limits would be enforced by:");
-    println!(
-        "  --memory     {}",
-        if mem.is_some() {
-            name(mem)
-        } else {
-            "rlimit (RLIMIT_AS per process: no cgroup)"
-        }
-    );
+    println!("  --memory     {}", if mem.is_some() { name(mem) } else { "rlimit (RLIMIT_AS per process: no cgroup)" });
     println!(
         "  --pids       {}",
         if pids.is_some() {
@@ -182,14 +138,7 @@ pub fn run(policy: &Policy) -> i32 {
             }
         }
     );
-    println!(
-        "  --cpus       {}",
-        if cpu.is_some() {
-            name(cpu)
-        } else {
-            "unavailable: --cpus is refused here"
-        }
-    );
+    println!("  --cpus       {}", if cpu.is_some() { name(cpu) } else { "unavailable: --cpus is refused here" });
     println!(
         "  --time       {}",
         if acct {

@@ -6,16 +6,8 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 pub enum Action {
-    Run {
-        settings: Vec<(String, String)>,
-        config: Option<String>,
-        preload_only: bool,
-        program: Vec<OsString>,
-    },
-    Check {
-        settings: Vec<(String, String)>,
-        config: Option<String>,
-    },
+    Run { settings: Vec<(String, String)>, config: Option<String>, preload_only: bool, program: Vec<OsString> },
+    Check { settings: Vec<(String, String)>, config: Option<String> },
     Help,
     Version,
 }
@@ -79,12 +71,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Action, String> {
     if program.is_empty() {
         return Err("no program given (see --help)".into());
     }
-    Ok(Action::Run {
-        settings,
-        config,
-        preload_only,
-        program,
-    })
+    Ok(Action::Run { settings, config, preload_only, program })
 }
 
 pub fn help() -> String {

@@ -47,9 +47,7 @@ pub fn apply(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> 
 
     for (key, value) in &entries {
         let k = key.get_ref().as_str();
-        let at = |offset: usize, msg: &str| {
-            format!("{name}:{}: key '{k}': {msg}", line_col(text, offset).0)
-        };
+        let at = |offset: usize, msg: &str| format!("{name}:{}: key '{k}': {msg}", line_col(text, offset).0);
         let Some(def) = find_key(k) else {
             return Err(at(key.span().start, "unknown key"));
         };
@@ -64,10 +62,7 @@ pub fn apply(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> 
                     return Err(at(value.span().start, "takes one value, not an array"));
                 }
                 for s in items {
-                    let v = s
-                        .get_ref()
-                        .as_value(flag)
-                        .map_err(|m| at(s.span().start, &m))?;
+                    let v = s.get_ref().as_value(flag).map_err(|m| at(s.span().start, &m))?;
                     policy.set(k, &v).map_err(|m| at(s.span().start, &m))?;
                 }
             }
@@ -133,11 +128,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Item, E> {
         // Display of f64 never uses an exponent: 1.5 → "1.5", 1e-3 → "0.001".
-        Ok(Item::One(if v.is_finite() {
-            Scalar::Num(v.to_string())
-        } else {
-            Scalar::Other("inf/nan")
-        }))
+        Ok(Item::One(if v.is_finite() { Scalar::Num(v.to_string()) } else { Scalar::Other("inf/nan") }))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Item, E> {
         Ok(Item::One(Scalar::Str(v.to_string())))
@@ -242,8 +233,7 @@ profile = "judge"
 
     #[test]
     fn load_reads_the_file() {
-        let path =
-            std::env::temp_dir().join(format!("sandbox-config-test-{}.toml", std::process::id()));
+        let path = std::env::temp_dir().join(format!("sandbox-config-test-{}.toml", std::process::id()));
         std::fs::write(&path, "pids = 10\n\nnice = \"7\"\n").unwrap();
         let mut p = Policy::default();
         load(&path, &mut p).unwrap();
@@ -251,10 +241,7 @@ profile = "judge"
         let e = load(&path, &mut Policy::default()).unwrap_err();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(p, from_sets(&[("pids", "10"), ("nice", "7")]));
-        assert!(
-            e.starts_with(&format!("{}:3: key 'nice': ", path.display())),
-            "{e}"
-        );
+        assert!(e.starts_with(&format!("{}:3: key 'nice': ", path.display())), "{e}");
         let e = load(Path::new("/nonexistent/x.toml"), &mut p).unwrap_err();
         assert!(e.starts_with("/nonexistent/x.toml: cannot read"), "{e}");
     }
@@ -262,50 +249,17 @@ profile = "judge"
     #[test]
     fn bad_keys_and_values_name_the_line() {
         let cases: &[(&str, &str)] = &[
-            (
-                "memory = \"1G\"\nbogus = 1\n",
-                "cfg.toml:2: key 'bogus': unknown key",
-            ),
-            (
-                "\n\nmemory = \"lots\"\n",
-                "cfg.toml:3: key 'memory': not a size",
-            ),
-            (
-                "net = true\n",
-                "cfg.toml:1: key 'net': expected a string or number, not a boolean",
-            ),
-            (
-                "time = 1.5\nmemory = [\"1G\"]\n",
-                "cfg.toml:2: key 'memory': takes one value",
-            ),
-            (
-                "bind = [\n  \"/ok\",\n  \"relative\",\n]\n",
-                "cfg.toml:3: key 'bind': ",
-            ),
-            (
-                "bind = [[\"/a\"]]\n",
-                "cfg.toml:1: key 'bind': expected a string, number or boolean, not a nested",
-            ),
-            (
-                "[memory]\nx = 1\n",
-                "cfg.toml:1: key 'memory': expected a string, number or boolean, not a table",
-            ),
-            (
-                "a = 1\nwall-time = 1979-05-27\n",
-                "cfg.toml:1: key 'a': unknown key",
-            ),
-            (
-                "quiet = true\nwall-time = 1979-05-27\n",
-                "cfg.toml:2: key 'wall-time': expected",
-            ),
-            (
-                "keep-fd = [5, 1]\n",
-                "cfg.toml:1: key 'keep-fd': descriptors 0-2",
-            ),
-            (
-                "profile = \"nope\"\n",
-                "cfg.toml:1: key 'profile': unknown profile",
-            ),
+            ("memory = \"1G\"\nbogus = 1\n", "cfg.toml:2: key 'bogus': unknown key"),
+            ("\n\nmemory = \"lots\"\n", "cfg.toml:3: key 'memory': not a size"),
+            ("net = true\n", "cfg.toml:1: key 'net': expected a string or number, not a boolean"),
+            ("time = 1.5\nmemory = [\"1G\"]\n", "cfg.toml:2: key 'memory': takes one value"),
+            ("bind = [\n  \"/ok\",\n  \"relative\",\n]\n", "cfg.toml:3: key 'bind': "),
+            ("bind = [[\"/a\"]]\n", "cfg.toml:1: key 'bind': expected a string, number or boolean, not a nested"),
+            ("[memory]\nx = 1\n", "cfg.toml:1: key 'memory': expected a string, number or boolean, not a table"),
+            ("a = 1\nwall-time = 1979-05-27\n", "cfg.toml:1: key 'a': unknown key"),
+            ("quiet = true\nwall-time = 1979-05-27\n", "cfg.toml:2: key 'wall-time': expected"),
+            ("keep-fd = [5, 1]\n", "cfg.toml:1: key 'keep-fd': descriptors 0-2"),
+            ("profile = \"nope\"\n", "cfg.toml:1: key 'profile': unknown profile"),
         ];
         for (text, want) in cases {
             let e = err(text);

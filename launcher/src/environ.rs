@@ -41,22 +41,22 @@ pub fn build_env(
         if never_passed(name) || name.is_empty() || name.contains(&b'=') {
             continue;
         }
-        let kept = policy.inherit_env
-            || allowed_by_default(name)
-            || policy.keep_env.iter().any(|n| n.as_bytes() == name);
+        let kept =
+            policy.inherit_env || allowed_by_default(name) || policy.keep_env.iter().any(|n| n.as_bytes() == name);
         if kept {
             env.insert(name.to_vec(), v.as_bytes().to_vec());
         }
     }
-    env.entry(b"PATH".to_vec())
-        .or_insert_with(|| DEFAULT_PATH.as_bytes().to_vec());
+    env.entry(b"PATH".to_vec()).or_insert_with(|| DEFAULT_PATH.as_bytes().to_vec());
     let home = workdir.map(|p| p.as_os_str()).unwrap_or(OsStr::new("/tmp"));
     env.insert(b"HOME".to_vec(), home.as_bytes().to_vec());
 
     // Explicit --env comes last and wins, except over the loader's variables.
     for (k, v) in &policy.env {
         if k.starts_with("LD_") {
-            return Err(format!("--env {k}: LD_* variables cannot be set for the target (the sandbox controls the loader)"));
+            return Err(format!(
+                "--env {k}: LD_* variables cannot be set for the target (the sandbox controls the loader)"
+            ));
         }
         env.insert(k.as_bytes().to_vec(), v.as_bytes().to_vec());
     }
@@ -66,10 +66,7 @@ pub fn build_env(
         // ld.so splits LD_PRELOAD on spaces and colons, and resolves relative paths against the
         // target's cwd: either would load something else, or nothing.
         if !lib.is_absolute() || b.iter().any(|c| matches!(c, b' ' | b':' | b'\t')) {
-            return Err(format!(
-                "library path must be absolute, without spaces or colons: {}",
-                lib.display()
-            ));
+            return Err(format!("library path must be absolute, without spaces or colons: {}", lib.display()));
         }
         env.insert(b"LD_PRELOAD".to_vec(), b.to_vec());
     }
@@ -97,10 +94,7 @@ pub fn as_pairs(env: &[CString]) -> Vec<(OsString, OsString)> {
         .filter_map(|e| {
             let b = e.as_bytes();
             let i = b.iter().position(|&c| c == b'=')?;
-            Some((
-                OsString::from_vec(b[..i].to_vec()),
-                OsString::from_vec(b[i + 1..].to_vec()),
-            ))
+            Some((OsString::from_vec(b[..i].to_vec()), OsString::from_vec(b[i + 1..].to_vec())))
         })
         .collect()
 }
@@ -128,10 +122,7 @@ mod tests {
     }
 
     fn get(env: &[CString], k: &str) -> Option<String> {
-        as_pairs(env)
-            .into_iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.into_string().unwrap())
+        as_pairs(env).into_iter().find(|(n, _)| n == k).map(|(_, v)| v.into_string().unwrap())
     }
 
     fn build(p: &Policy) -> Vec<CString> {
@@ -157,10 +148,7 @@ mod tests {
         p.set("keep-env", "LD_PRELOAD").unwrap();
         p.set("keep-env", "SANDBOX_SECCOMP").unwrap();
         let env = build(&p);
-        assert_eq!(
-            get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(),
-            Some("hunter2")
-        );
+        assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(), Some("hunter2"));
         assert_eq!(get(&env, "LD_PRELOAD"), None);
         assert_eq!(get(&env, "SANDBOX_SECCOMP"), None);
     }
@@ -170,16 +158,8 @@ mod tests {
         let mut p = Policy::default();
         p.set("inherit-env", "true").unwrap();
         let env = build(&p);
-        assert_eq!(
-            get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(),
-            Some("hunter2")
-        );
-        for k in [
-            "LD_PRELOAD",
-            "LD_LIBRARY_PATH",
-            "LD_AUDIT",
-            "SANDBOX_SECCOMP",
-        ] {
+        assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(), Some("hunter2"));
+        for k in ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "SANDBOX_SECCOMP"] {
             assert_eq!(get(&env, k), None, "{k}");
         }
         // HOME is the work dir even when everything else is inherited.
@@ -203,9 +183,7 @@ mod tests {
         assert_eq!(get(&env, "FOO").as_deref(), Some("a=b"));
 
         p.set("env", "LD_BIND_NOW=1").unwrap();
-        assert!(build_env(&p, &caller(), None, None, None)
-            .unwrap_err()
-            .contains("LD_BIND_NOW"));
+        assert!(build_env(&p, &caller(), None, None, None).unwrap_err().contains("LD_BIND_NOW"));
     }
 
     #[test]
@@ -214,26 +192,12 @@ mod tests {
         p.set("env", "SANDBOX_CGROUP_DIR=/fake").unwrap();
         let lib = Path::new("/usr/lib/libsandbox.so");
         let env = build_env(&p, &caller(), Some(lib), Some("/sys/fs/cgroup/x"), None).unwrap();
-        assert_eq!(
-            get(&env, "LD_PRELOAD").as_deref(),
-            Some("/usr/lib/libsandbox.so")
-        );
-        assert_eq!(
-            get(&env, "SANDBOX_CGROUP_DIR").as_deref(),
-            Some("/sys/fs/cgroup/x")
-        );
-        assert_eq!(
-            env.iter()
-                .filter(|e| e.as_bytes().starts_with(b"SANDBOX_CGROUP_DIR="))
-                .count(),
-            1
-        );
+        assert_eq!(get(&env, "LD_PRELOAD").as_deref(), Some("/usr/lib/libsandbox.so"));
+        assert_eq!(get(&env, "SANDBOX_CGROUP_DIR").as_deref(), Some("/sys/fs/cgroup/x"));
+        assert_eq!(env.iter().filter(|e| e.as_bytes().starts_with(b"SANDBOX_CGROUP_DIR=")).count(), 1);
 
         for bad in ["libsandbox.so", "/a b/lib.so", "/a:/b.so"] {
-            assert!(
-                build_env(&p, &[], Some(Path::new(bad)), None, None).is_err(),
-                "{bad}"
-            );
+            assert!(build_env(&p, &[], Some(Path::new(bad)), None, None).is_err(), "{bad}");
         }
     }
 }

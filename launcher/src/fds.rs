@@ -10,11 +10,7 @@ use std::io;
 /// they really reach the target. A kept fd that is not open is an error (fail closed on a
 /// mistyped `--keep-fd` rather than run with a different descriptor set than asked).
 pub fn close_inherited(keep: &[i32]) -> io::Result<()> {
-    let mut keep: Vec<u32> = keep
-        .iter()
-        .filter(|&&fd| fd > 2)
-        .map(|&fd| fd as u32)
-        .collect();
+    let mut keep: Vec<u32> = keep.iter().filter(|&&fd| fd > 2).map(|&fd| fd as u32).collect();
     keep.sort_unstable();
     keep.dedup();
 
@@ -29,8 +25,7 @@ pub fn close_inherited(keep: &[i32]) -> io::Result<()> {
     cloexec_range(lo, u32::MAX)?;
 
     for &k in &keep {
-        set_cloexec(k as i32, false)
-            .map_err(|e| io::Error::new(e.kind(), format!("keep-fd {k}: {e}")))?;
+        set_cloexec(k as i32, false).map_err(|e| io::Error::new(e.kind(), format!("keep-fd {k}: {e}")))?;
     }
     Ok(())
 }
@@ -52,9 +47,8 @@ fn cloexec_range(lo: u32, hi: u32) -> io::Result<()> {
 
 /// The fallback: every open descriptor in [lo, hi], from /proc/self/fd.
 fn cloexec_range_proc(lo: u32, hi: u32) -> io::Result<()> {
-    let open: Vec<u32> = std::fs::read_dir("/proc/self/fd")?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
+    let open: Vec<u32> =
+        std::fs::read_dir("/proc/self/fd")?.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
     for fd in open.into_iter().filter(|fd| (lo..=hi).contains(fd)) {
         // The read_dir fd itself is gone by now: EBADF is expected for it.
         match set_cloexec(fd as i32, true) {
@@ -71,11 +65,7 @@ fn set_cloexec(fd: i32, on: bool) -> io::Result<()> {
     if flags < 0 {
         return Err(io::Error::last_os_error());
     }
-    let new = if on {
-        flags | libc::FD_CLOEXEC
-    } else {
-        flags & !libc::FD_CLOEXEC
-    };
+    let new = if on { flags | libc::FD_CLOEXEC } else { flags & !libc::FD_CLOEXEC };
     // SAFETY: as above.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, new) } < 0 {
         return Err(io::Error::last_os_error());
@@ -135,10 +125,7 @@ mod tests {
     fn proc_fallback_marks_range() {
         let _g = SERIAL.lock().unwrap();
         let f = std::fs::File::open("/proc/self/status").unwrap();
-        let (a, b) = (
-            dup_inheritable(f.as_raw_fd()),
-            dup_inheritable(f.as_raw_fd()),
-        );
+        let (a, b) = (dup_inheritable(f.as_raw_fd()), dup_inheritable(f.as_raw_fd()));
         let (lo, hi) = (a.min(b), a.max(b));
         cloexec_range_proc(lo as u32, lo as u32).unwrap();
         assert!(cloexec(lo) && !cloexec(hi));

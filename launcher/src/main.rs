@@ -51,16 +51,11 @@ fn find_lib(p: &Policy) -> PathBuf {
 }
 
 fn cstrings<I: IntoIterator<Item = Vec<u8>>>(it: I) -> Vec<CString> {
-    it.into_iter()
-        .map(|v| CString::new(v).unwrap_or_else(|_| die(125, "an argument contains a NUL byte")))
-        .collect()
+    it.into_iter().map(|v| CString::new(v).unwrap_or_else(|_| die(125, "an argument contains a NUL byte"))).collect()
 }
 
 fn pointers(v: &[CString]) -> Vec<*const u8> {
-    v.iter()
-        .map(|c| c.as_ptr() as *const u8)
-        .chain(std::iter::once(std::ptr::null()))
-        .collect()
+    v.iter().map(|c| c.as_ptr() as *const u8).chain(std::iter::once(std::ptr::null())).collect()
 }
 
 fn kind_name(k: &target::Kind) -> String {
@@ -90,39 +85,25 @@ fn main() {
             let p = build_policy(&settings, config.as_deref());
             exit(check::run(&p))
         }
-        cli::Action::Run {
-            settings,
-            config,
-            preload_only,
-            program,
-        } => (settings, config, preload_only, program),
+        cli::Action::Run { settings, config, preload_only, program } => (settings, config, preload_only, program),
     };
     let mut policy = build_policy(&settings, config_file.as_deref());
     let lib = find_lib(&policy);
     policy.lib = Some(lib.to_string_lossy().into_owned());
 
     // The exact file that will run: resolved like a shell, opened once, checked on that fd.
-    let prog = program[0]
-        .to_str()
-        .unwrap_or_else(|| die(125, "program name is not valid UTF-8"));
+    let prog = program[0].to_str().unwrap_or_else(|| die(125, "program name is not valid UTF-8"));
     let path_env = std::env::var("PATH").ok();
-    let checked = target::resolve(prog, path_env.as_deref())
-        .and_then(|p| target::open_checked(&p))
-        .unwrap_or_else(|r| {
+    let checked =
+        target::resolve(prog, path_env.as_deref()).and_then(|p| target::open_checked(&p)).unwrap_or_else(|r| {
             eprintln!("{}", r.msg);
             exit(r.code)
         });
     let script = matches!(checked.kind, target::Kind::Script { .. });
     if policy.verbose {
-        eprintln!(
-            "sandbox: target {} ({})",
-            checked.path.display(),
-            kind_name(&checked.kind)
-        );
+        eprintln!("sandbox: target {} ({})", checked.path.display(), kind_name(&checked.kind));
         for r in &checked.risky_paths {
-            eprintln!(
-                "sandbox: note: library search path outside root-owned system directories: {r}"
-            );
+            eprintln!("sandbox: note: library search path outside root-owned system directories: {r}");
         }
     }
 
@@ -148,19 +129,7 @@ fn main() {
         // The design card's behaviour, for comparison only: the program's own code runs
         // before the library arms (see README): never use this for hostile programs.
         let e = sandbox_core::sys::execveat(fd, &argv_p, &envp_p, libc::AT_EMPTY_PATH, 0);
-        die(
-            126,
-            &format!("{name}: exec: {}", sandbox_core::error::strerror(e)),
-        );
+        die(126, &format!("{name}: exec: {}", sandbox_core::error::strerror(e)));
     }
-    sandbox_core::arm(
-        &policy,
-        Target {
-            fd,
-            argv: &argv_p,
-            envp: &envp_p,
-            name: &name,
-            script,
-        },
-    )
+    sandbox_core::arm(&policy, Target { fd, argv: &argv_p, envp: &envp_p, name: &name, script })
 }

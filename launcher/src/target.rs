@@ -53,11 +53,7 @@ pub enum Kind {
     /// `#!` script. `interp` is the checked interpreter, `arg` the optional argument of the
     /// `#!` line, `env_target` the program `/usr/bin/env` would run (looked up in the
     /// launcher's PATH).
-    Script {
-        interp: Box<Checked>,
-        arg: Option<OsString>,
-        env_target: Option<Box<Checked>>,
-    },
+    Script { interp: Box<Checked>, arg: Option<OsString>, env_target: Option<Box<Checked>> },
 }
 
 #[derive(Debug)]
@@ -87,10 +83,7 @@ impl Why {
         Why(code, format!("{}: {reason}", path.display()))
     }
     fn public(self) -> Refusal {
-        Refusal {
-            code: self.0,
-            msg: format!("sandbox: {}", self.1),
-        }
+        Refusal { code: self.0, msg: format!("sandbox: {}", self.1) }
     }
 }
 
@@ -101,10 +94,7 @@ pub fn resolve(program: &str, path_env: Option<&str>) -> Result<PathBuf, Refusal
     if program.contains('/') {
         return Ok(PathBuf::from(program));
     }
-    let not_found = || Refusal {
-        code: 127,
-        msg: format!("sandbox: {program}: command not found"),
-    };
+    let not_found = || Refusal { code: 127, msg: format!("sandbox: {program}: command not found") };
     if program.is_empty() {
         return Err(not_found());
     }
@@ -131,15 +121,13 @@ fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
     let refuse = |reason: &dyn fmt::Display| Why::new(126, path, reason);
     // O_NONBLOCK: a FIFO must not hang the launcher; O_NOCTTY: a tty must not become ours.
     // std adds O_CLOEXEC.
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.kind() {
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK).open(path).map_err(
+        |e| match e.kind() {
             io::ErrorKind::NotFound => Why::new(127, path, "no such file or directory"),
             io::ErrorKind::PermissionDenied => refuse(&"permission denied"),
             _ => refuse(&e),
-        })?;
+        },
+    )?;
     let meta = file.metadata().map_err(|e| refuse(&e))?;
     if meta.is_dir() {
         return Err(refuse(&"is a directory"));
@@ -159,11 +147,7 @@ fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
     }
     match has_file_caps(&file) {
         Ok(false) => {}
-        Ok(true) => {
-            return Err(refuse(
-                &"binary with file capabilities cannot be run sandboxed",
-            ))
-        }
+        Ok(true) => return Err(refuse(&"binary with file capabilities cannot be run sandboxed")),
         Err(e) => return Err(refuse(&format_args!("cannot read file capabilities: {e}"))),
     }
 
@@ -183,20 +167,12 @@ fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
             Some(cmd) => {
                 let path_env = std::env::var("PATH").ok();
                 let p = resolve(&cmd, path_env.as_deref()).map_err(|_| {
-                    Why::new(
-                        127,
-                        path,
-                        format_args!("interpreter {} {cmd}: not found in PATH", interp.display()),
-                    )
+                    Why::new(127, path, format_args!("interpreter {} {cmd}: not found in PATH", interp.display()))
                 })?;
                 Some(Box::new(check(&p, depth + 1).map_err(wrap)?))
             }
         };
-        let kind = Kind::Script {
-            interp: Box::new(checked_interp),
-            arg,
-            env_target,
-        };
+        let kind = Kind::Script { interp: Box::new(checked_interp), arg, env_target };
         return Ok(Checked {
             fd: file.into(),
             path: path.to_path_buf(),
@@ -206,9 +182,7 @@ fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
         });
     }
     if !hdr.starts_with(b"\x7fELF") {
-        return Err(refuse(
-            &"exec format error (neither an ELF executable nor a #! script)",
-        ));
+        return Err(refuse(&"exec format error (neither an ELF executable nor a #! script)"));
     }
     let elf = parse_elf(&file, &hdr).map_err(|r| refuse(&r))?;
     Ok(Checked {
@@ -259,21 +233,12 @@ fn access_x(p: &Path) -> bool {
 fn fd_executable(file: &File) -> bool {
     let fd = file.as_raw_fd();
     // SAFETY: an empty NUL-terminated path and a descriptor we own; faccessat only reads them.
-    let r = unsafe {
-        libc::faccessat(
-            fd,
-            c"".as_ptr(),
-            libc::X_OK,
-            libc::AT_EACCESS | libc::AT_EMPTY_PATH,
-        )
-    };
+    let r = unsafe { libc::faccessat(fd, c"".as_ptr(), libc::X_OK, libc::AT_EACCESS | libc::AT_EMPTY_PATH) };
     if r == 0 {
         return true;
     }
     match io::Error::last_os_error().raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
-            access_x(Path::new(&format!("/proc/self/fd/{fd}")))
-        }
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => access_x(Path::new(&format!("/proc/self/fd/{fd}"))),
         _ => false,
     }
 }
@@ -282,14 +247,7 @@ fn fd_executable(file: &File) -> bool {
 fn has_file_caps(file: &File) -> io::Result<bool> {
     // SAFETY: size 0 with a null buffer only asks for the attribute's size; the name is a valid
     // NUL-terminated string and the descriptor is ours.
-    let r = unsafe {
-        libc::fgetxattr(
-            file.as_raw_fd(),
-            c"security.capability".as_ptr(),
-            std::ptr::null_mut(),
-            0,
-        )
-    };
+    let r = unsafe { libc::fgetxattr(file.as_raw_fd(), c"security.capability".as_ptr(), std::ptr::null_mut(), 0) };
     if r >= 0 {
         return Ok(true);
     }
@@ -318,10 +276,7 @@ fn shebang(hdr: &[u8], full: bool) -> Result<(PathBuf, Option<OsString>), String
     let interp = PathBuf::from(OsStr::from_bytes(interp));
     // The kernel would resolve a relative interpreter against the cwd: depend on no cwd.
     if !interp.is_absolute() {
-        return Err(format!(
-            "#! interpreter must be an absolute path: '{}'",
-            interp.display()
-        ));
+        return Err(format!("#! interpreter must be an absolute path: '{}'", interp.display()));
     }
     let s = rest.iter().position(|c| !blank(c)).unwrap_or(rest.len());
     let e = rest.iter().rposition(|c| !blank(c)).map_or(s, |i| i + 1);
@@ -378,7 +333,10 @@ fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
     match hdr.get(4) {
         Some(2) => {}
         Some(1) => {
-            return Err("32-bit binary cannot be run sandboxed (only x86-64 programs: the i386 system call ABI is blocked)".into())
+            return Err(
+                "32-bit binary cannot be run sandboxed (only x86-64 programs: the i386 system call ABI is blocked)"
+                    .into(),
+            )
         }
         _ => return Err("exec format error (unknown ELF class)".into()),
     }
@@ -387,21 +345,13 @@ fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
     }
     let machine = u16_at(hdr, 18);
     if hdr[5] != 1 || machine != 62 {
-        return Err(format!(
-            "not an x86-64 binary (ELF machine {machine}) cannot be run sandboxed"
-        ));
+        return Err(format!("not an x86-64 binary (ELF machine {machine}) cannot be run sandboxed"));
     }
     let etype = u16_at(hdr, 16);
     if etype != 2 && etype != 3 {
-        return Err(format!(
-            "exec format error (ELF type {etype} is not an executable)"
-        ));
+        return Err(format!("exec format error (ELF type {etype} is not an executable)"));
     }
-    let (phoff, phentsize, phnum) = (
-        u64_at(hdr, 32),
-        u16_at(hdr, 54) as usize,
-        u16_at(hdr, 56) as usize,
-    );
+    let (phoff, phentsize, phnum) = (u64_at(hdr, 32), u16_at(hdr, 54) as usize, u16_at(hdr, 56) as usize);
     // The kernel's own bounds (load_elf_phdrs): at least one entry, at most 64 KiB of them.
     if phentsize != 56 || phnum == 0 || phnum * 56 > 65536 {
         return Err("exec format error (bad program headers)".into());
@@ -447,12 +397,7 @@ fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
         if !paths.is_empty() {
             // DT_STRTAB is an address: map it to a file offset through the PT_LOAD segments.
             let base = strtab
-                .and_then(|a| {
-                    loads
-                        .iter()
-                        .find(|(v, _, sz)| a >= *v && a - v < *sz)
-                        .map(|(v, o, _)| o + (a - v))
-                })
+                .and_then(|a| loads.iter().find(|(v, _, sz)| a >= *v && a - v < *sz).map(|(v, o, _)| o + (a - v)))
                 .ok_or("exec format error (DT_STRTAB outside the file)")?;
             for p in paths {
                 let s = read_cstr(file, base + p)?;
@@ -470,11 +415,7 @@ fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
         None if etype == 2 => Kind::Static,
         None => Kind::StaticPie,
     };
-    Ok(Elf {
-        kind,
-        preinit,
-        risky,
-    })
+    Ok(Elf { kind, preinit, risky })
 }
 
 fn read_cstr(file: &File, off: u64) -> Result<String, String> {
@@ -501,9 +442,7 @@ fn risky_dir(entry: &str) -> bool {
     let Ok(real) = std::fs::canonicalize(p) else {
         return true;
     };
-    !real
-        .ancestors()
-        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0))
+    !real.ancestors().all(|a| std::fs::metadata(a).is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0))
 }
 
 #[cfg(test)]
@@ -519,8 +458,7 @@ mod tests {
             use std::sync::atomic::{AtomicU32, Ordering};
             static N: AtomicU32 = AtomicU32::new(0);
             let n = N.fetch_add(1, Ordering::Relaxed);
-            let d = std::env::temp_dir()
-                .join(format!("sandbox-target-{}-{tag}-{n}", std::process::id()));
+            let d = std::env::temp_dir().join(format!("sandbox-target-{}-{tag}-{n}", std::process::id()));
             let _ = std::fs::remove_dir_all(&d);
             std::fs::create_dir(&d).unwrap();
             Tmp(d)
@@ -538,13 +476,7 @@ mod tests {
         fn cc(&self, name: &str, src: &str, flags: &[&str]) -> PathBuf {
             let c = self.write(&format!("{name}.c"), src.as_bytes(), 0o644);
             let out = self.p(name);
-            let st = Command::new("gcc")
-                .args(flags)
-                .arg("-o")
-                .arg(&out)
-                .arg(&c)
-                .status()
-                .expect("gcc is needed");
+            let st = Command::new("gcc").args(flags).arg("-o").arg(&out).arg(&c).status().expect("gcc is needed");
             assert!(st.success(), "gcc {flags:?} failed");
             out
         }
@@ -575,10 +507,7 @@ mod tests {
         let sh = resolve("sh", None).unwrap();
         assert!(sh.ends_with("sh") && sh.is_absolute(), "{}", sh.display());
         let r = resolve("no-such-program-xyz", None).unwrap_err();
-        assert_eq!(
-            (r.code, r.msg.as_str()),
-            (127, "sandbox: no-such-program-xyz: command not found")
-        );
+        assert_eq!((r.code, r.msg.as_str()), (127, "sandbox: no-such-program-xyz: command not found"));
         assert_eq!(resolve("", None).unwrap_err().code, 127);
 
         // The first *executable* match wins; a non-executable one only when nothing else exists.
@@ -606,16 +535,8 @@ mod tests {
         }
         assert!(!dynamic.preinit);
         assert!(dynamic.risky_paths.is_empty(), "{:?}", dynamic.risky_paths);
-        assert!(matches!(
-            open_checked(&t.cc("st", HELLO, &["-static"])).unwrap().kind,
-            Kind::Static
-        ));
-        assert!(matches!(
-            open_checked(&t.cc("sp", HELLO, &["-static-pie"]))
-                .unwrap()
-                .kind,
-            Kind::StaticPie
-        ));
+        assert!(matches!(open_checked(&t.cc("st", HELLO, &["-static"])).unwrap().kind, Kind::Static));
+        assert!(matches!(open_checked(&t.cc("sp", HELLO, &["-static-pie"])).unwrap().kind, Kind::StaticPie));
     }
 
     #[test]
@@ -639,12 +560,8 @@ mod tests {
         let runpath = "-Wl,-rpath,$ORIGIN/lib:/usr/lib:/tmp:rel";
         let c = open_checked(&t.cc("rp", HELLO, &[runpath])).unwrap();
         assert_eq!(c.risky_paths, ["$ORIGIN/lib", "/tmp", "rel"]);
-        let c = open_checked(&t.cc(
-            "rpath",
-            HELLO,
-            &["-Wl,--disable-new-dtags", "-Wl,-rpath,/usr/lib:/var/tmp/x"],
-        ))
-        .unwrap();
+        let c = open_checked(&t.cc("rpath", HELLO, &["-Wl,--disable-new-dtags", "-Wl,-rpath,/usr/lib:/var/tmp/x"]))
+            .unwrap();
         assert_eq!(c.risky_paths, ["/var/tmp/x"]);
     }
 
@@ -652,29 +569,17 @@ mod tests {
     fn set_id_and_capabilities_refused() {
         let t = Tmp::new("setid");
         let p = t.cc("dyn", HELLO, &[]);
-        for (name, mode, why) in [
-            ("suid", 0o4755, "set-uid binary"),
-            ("sgid", 0o2755, "set-gid binary"),
-        ] {
+        for (name, mode, why) in [("suid", 0o4755, "set-uid binary"), ("sgid", 0o2755, "set-gid binary")] {
             std::fs::copy(&p, t.p(name)).unwrap();
             chmod(&t.p(name), mode);
             let r = refused(&t.p(name));
             assert_eq!(r.code, 126);
-            assert_eq!(
-                r.msg,
-                format!(
-                    "sandbox: {}: {why} cannot be run sandboxed",
-                    t.p(name).display()
-                )
-            );
+            assert_eq!(r.msg, format!("sandbox: {}: {why} cannot be run sandboxed", t.p(name).display()));
         }
 
         let caps = t.p("caps");
         std::fs::copy(&p, &caps).unwrap();
-        let setcap = Command::new("setcap")
-            .arg("cap_net_raw+ep")
-            .arg(&caps)
-            .status();
+        let setcap = Command::new("setcap").arg("cap_net_raw+ep").arg(&caps).status();
         if !setcap.is_ok_and(|s| s.success()) {
             // No setcap tool: a v2 capability blob (magic|effective, CAP_NET_RAW permitted).
             let mut blob = Vec::new();
@@ -684,13 +589,7 @@ mod tests {
             let f = File::options().write(true).open(&caps).unwrap();
             // SAFETY: valid name, buffer and length; the descriptor is open.
             let r = unsafe {
-                libc::fsetxattr(
-                    f.as_raw_fd(),
-                    c"security.capability".as_ptr(),
-                    blob.as_ptr().cast(),
-                    blob.len(),
-                    0,
-                )
+                libc::fsetxattr(f.as_raw_fd(), c"security.capability".as_ptr(), blob.as_ptr().cast(), blob.len(), 0)
             };
             assert_eq!(r, 0, "fsetxattr: {}", io::Error::last_os_error());
         }
@@ -703,32 +602,16 @@ mod tests {
     fn not_runnable_files() {
         let t = Tmp::new("bad");
         let r = refused(&t.0);
-        assert_eq!(
-            (r.code, r.msg),
-            (126, format!("sandbox: {}: is a directory", t.0.display()))
-        );
+        assert_eq!((r.code, r.msg), (126, format!("sandbox: {}: is a directory", t.0.display())));
 
         let p = t.cc("dyn", HELLO, &[]);
         chmod(&p, 0o644);
         let r = refused(&p);
         assert_eq!(r.code, 126);
-        assert!(
-            r.msg.ends_with("permission denied (not executable)"),
-            "{}",
-            r.msg
-        );
+        assert!(r.msg.ends_with("permission denied (not executable)"), "{}", r.msg);
 
         let r = refused(&t.p("missing"));
-        assert_eq!(
-            (r.code, r.msg),
-            (
-                127,
-                format!(
-                    "sandbox: {}: no such file or directory",
-                    t.p("missing").display()
-                )
-            )
-        );
+        assert_eq!((r.code, r.msg), (127, format!("sandbox: {}: no such file or directory", t.p("missing").display())));
 
         let r = refused(&t.write("junk", b"hello world\n", 0o755));
         assert_eq!(r.code, 126);
@@ -753,11 +636,7 @@ mod tests {
         let t = Tmp::new("foreign");
         let r = refused(&t.write("i386", &elf_header(1, 3), 0o755));
         assert_eq!(r.code, 126);
-        assert!(
-            r.msg.contains(": 32-bit binary cannot be run sandboxed"),
-            "{}",
-            r.msg
-        );
+        assert!(r.msg.contains(": 32-bit binary cannot be run sandboxed"), "{}", r.msg);
         let r = refused(&t.write("arm64", &elf_header(2, 183), 0o755));
         assert_eq!(r.code, 126);
         assert!(r.msg.contains("not an x86-64 binary"), "{}", r.msg);
@@ -772,11 +651,7 @@ mod tests {
         let s = t.write("s.sh", b"#!/bin/sh\necho hi\n", 0o755);
         let c = open_checked(&s).unwrap();
         match &c.kind {
-            Kind::Script {
-                interp,
-                arg: None,
-                env_target: None,
-            } => {
+            Kind::Script { interp, arg: None, env_target: None } => {
                 assert_eq!(interp.path, Path::new("/bin/sh"));
                 assert!(matches!(interp.kind, Kind::Dynamic { .. }));
             }
@@ -791,50 +666,30 @@ mod tests {
 
         let s = t.write("env.sh", b"#!/usr/bin/env sh\n", 0o755);
         match open_checked(&s).unwrap().kind {
-            Kind::Script {
-                interp,
-                env_target: Some(target),
-                ..
-            } => {
+            Kind::Script { interp, env_target: Some(target), .. } => {
                 assert_eq!(interp.path, Path::new("/usr/bin/env"));
                 assert!(target.path.ends_with("sh"), "{}", target.path.display());
             }
             k => panic!("{k:?}"),
         }
-        let s = t.write(
-            "env2.sh",
-            b"#!/usr/bin/env -S A=1 no-such-interpreter-xyz -x\n",
-            0o755,
-        );
+        let s = t.write("env2.sh", b"#!/usr/bin/env -S A=1 no-such-interpreter-xyz -x\n", 0o755);
         assert_eq!(refused(&s).code, 127);
 
         // The interpreter is checked like the program itself.
         let suid = t.p("suid-sh");
         std::fs::copy("/bin/sh", &suid).unwrap();
         chmod(&suid, 0o4755);
-        let s = t.write(
-            "bad.sh",
-            format!("#!{}\n", suid.display()).as_bytes(),
-            0o755,
-        );
+        let s = t.write("bad.sh", format!("#!{}\n", suid.display()).as_bytes(), 0o755);
         let r = refused(&s);
         assert_eq!(r.code, 126);
         assert_eq!(
             r.msg,
-            format!(
-                "sandbox: {}: interpreter {}: set-uid binary cannot be run sandboxed",
-                s.display(),
-                suid.display()
-            )
+            format!("sandbox: {}: interpreter {}: set-uid binary cannot be run sandboxed", s.display(), suid.display())
         );
 
         let r = refused(&t.write("missing.sh", b"#!/no/such/interp\n", 0o755));
         assert_eq!(r.code, 127);
-        assert!(
-            r.msg.contains("interpreter /no/such/interp: no such file"),
-            "{}",
-            r.msg
-        );
+        assert!(r.msg.contains("interpreter /no/such/interp: no such file"), "{}", r.msg);
         let r = refused(&t.write("rel.sh", b"#!bin/sh\n", 0o755));
         assert_eq!(r.code, 126);
         assert!(r.msg.contains("absolute"), "{}", r.msg);
@@ -844,10 +699,7 @@ mod tests {
         let r = refused(&t.write("long.sh", &long, 0o755));
         assert!(r.msg.contains("too long"), "{}", r.msg);
         // A not-executable script is refused before its interpreter matters.
-        assert_eq!(
-            refused(&t.write("noexec.sh", b"#!/bin/sh\n", 0o644)).code,
-            126
-        );
+        assert_eq!(refused(&t.write("noexec.sh", b"#!/bin/sh\n", 0o644)).code, 126);
     }
 
     #[test]
@@ -855,11 +707,7 @@ mod tests {
         let t = Tmp::new("chain");
         let mut prev = PathBuf::from("/bin/sh");
         for i in 0..5 {
-            prev = t.write(
-                &format!("s{i}"),
-                format!("#!{}\n", prev.display()).as_bytes(),
-                0o755,
-            );
+            prev = t.write(&format!("s{i}"), format!("#!{}\n", prev.display()).as_bytes(), 0o755);
             let r = open_checked(&prev);
             // s0..s3 are 1..4 levels of scripts above /bin/sh; s4 is one too many.
             assert_eq!(r.is_ok(), i < 4, "level {i}: {:?}", r.err());

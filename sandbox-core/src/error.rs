@@ -14,11 +14,7 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
     pub fn new(step: &'static str, what: impl Into<String>, errno: i32) -> Self {
-        Error {
-            step,
-            what: what.into(),
-            errno,
-        }
+        Error { step, what: what.into(), errno }
     }
     pub fn msg(step: &'static str, what: impl Into<String>) -> Self {
         Error::new(step, what, 0)

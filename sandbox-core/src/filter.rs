@@ -14,30 +14,20 @@ fn wants_notify(run: &Run) -> bool {
 }
 
 pub fn compile(run: &mut Run) -> Result<()> {
-    let cookie = if run.policy.seccomp == Seccomp::Strict {
-        run.cookie
-    } else {
-        0
-    };
+    let cookie = if run.policy.seccomp == Seccomp::Strict { run.cookie } else { 0 };
     if cookie == 0 {
         run.cookie = 0;
     }
-    let opts = Options {
-        exec_cookie: cookie,
-        notify: wants_notify(run),
-    };
-    run.filter =
-        seccomp::build(&run.policy.seccomp, &opts).map_err(|e| Error::msg("seccomp", e))?;
+    let opts = Options { exec_cookie: cookie, notify: wants_notify(run) };
+    run.filter = seccomp::build(&run.policy.seccomp, &opts).map_err(|e| Error::msg("seccomp", e))?;
     Ok(())
 }
 
 pub fn install(run: &mut Run) -> Result<()> {
     let notify = wants_notify(run);
-    let listener = seccomp::install(&run.filter, notify)
-        .map_err(|e| Error::new("seccomp", "install filter", e))?;
+    let listener = seccomp::install(&run.filter, notify).map_err(|e| Error::new("seccomp", "install filter", e))?;
     if let Some(fd) = listener {
-        seccomp::send_fd(run.notify[1], fd)
-            .map_err(|e| Error::new("seccomp", "hand listener to supervisor", e))?;
+        seccomp::send_fd(run.notify[1], fd).map_err(|e| Error::new("seccomp", "hand listener to supervisor", e))?;
         sys::close(fd);
     }
     sys::close(run.notify[1]);

@@ -42,9 +42,7 @@ const ETC: &[&str] = &[
 ];
 
 /// Top-level system paths: replicated as symlinks on merged-/usr hosts, else bound.
-const SYSTEM: &[&str] = &[
-    "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",
-];
+const SYSTEM: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
 
 /// Device nodes the app may use (bound from the host; no mknod needed).
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -76,26 +74,12 @@ fn tree(src: &[u8], attrs: u64, required: bool) -> Result<Option<What>> {
     let fd = match sys::open_tree(sys::AT_FDCWD, src, sys::OPEN_TREE_CLONE | sys::AT_RECURSIVE) {
         Ok(fd) => fd,
         Err(libc::ENOENT) if !required => return Ok(None),
-        Err(e) => {
-            return Err(Error::new(
-                "filesystem",
-                format!("bind source {}", show(src)),
-                e,
-            ))
-        }
+        Err(e) => return Err(Error::new("filesystem", format!("bind source {}", show(src)), e)),
     };
-    sys::mount_setattr(
-        fd,
-        b"",
-        libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE,
-        attrs,
-    )
-    .ctx("filesystem", &format!("mount flags of {}", show(src)))?;
+    sys::mount_setattr(fd, b"", libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE, attrs)
+        .ctx("filesystem", &format!("mount flags of {}", show(src)))?;
     let st = sys::fstat(fd).ctx("filesystem", "fstat")?;
-    Ok(Some(What::Tree {
-        fd,
-        dir: st.st_mode & libc::S_IFMT == libc::S_IFDIR,
-    }))
+    Ok(Some(What::Tree { fd, dir: st.st_mode & libc::S_IFMT == libc::S_IFDIR }))
 }
 
 fn show(p: &[u8]) -> &str {
@@ -115,19 +99,13 @@ pub struct Plan(Vec<Entry>);
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
 pub fn open_sources(run: &mut Run) -> Result<Plan> {
-    sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
-        .ctx("filesystem", "make / private")?;
+    sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
     plan(run).map(Plan)
 }
 
 fn plan(run: &Run) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
-    let mut add = |dst: &[u8], what: What| {
-        v.push(Entry {
-            dst: dst.to_vec(),
-            what,
-        })
-    };
+    let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
     for p in SYSTEM.iter().chain(ETC) {
         let p = p.as_bytes();
         if let Some(t) = host_symlink(p) {
@@ -136,21 +114,11 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
             add(p, t);
         }
     }
-    add(
-        b"/dev",
-        What::Tmpfs {
-            size: 64 << 10,
-            mode: 0o755,
-        },
-    );
+    add(b"/dev", What::Tmpfs { size: 64 << 10, mode: 0o755 });
     for d in DEVICES {
         let p = format!("/dev/{d}");
         // Device nodes keep `dev` (that is their point) but never suid or exec.
-        if let Some(t) = tree(
-            p.as_bytes(),
-            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
-            false,
-        )? {
+        if let Some(t) = tree(p.as_bytes(), sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC, false)? {
             add(p.as_bytes(), t);
         }
     }
@@ -162,20 +130,8 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     ] {
         add(name.as_bytes(), What::Symlink(target.as_bytes().to_vec()));
     }
-    add(
-        b"/dev/shm",
-        What::Tmpfs {
-            size: run.policy.tmp_size,
-            mode: 0o1777,
-        },
-    );
-    add(
-        b"/tmp",
-        What::Tmpfs {
-            size: run.policy.tmp_size,
-            mode: 0o1777,
-        },
-    );
+    add(b"/dev/shm", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
+    add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
     if let Some(lib) = &run.policy.lib {
         // The library must resolve inside for the LD_PRELOAD of children; fail closed.
@@ -188,9 +144,7 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     }
     for m in &run.policy.mounts {
         let what = match m.kind {
-            MountKind::Bind { rw } => {
-                tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required")
-            }
+            MountKind::Bind { rw } => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
             MountKind::Tmpfs { size } => What::Tmpfs { size, mode: 0o1777 },
         };
         add(m.dst.as_bytes(), what);
@@ -201,10 +155,7 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
 /// Open `path` (absolute, inside the new root) as an O_PATH fd, creating missing
 /// directories on the way and the last component as a directory or an empty file.
 fn make_dst(root: c_int, path: &[u8], dir: bool) -> Result<c_int> {
-    let comps: Vec<&[u8]> = path
-        .split(|&b| b == b'/')
-        .filter(|c| !c.is_empty())
-        .collect();
+    let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
     let inside = |upto: usize| -> Vec<u8> {
         let mut p = Vec::from(&b"/"[..]);
         p.extend_from_slice(&comps[..upto].join(&b'/'));
@@ -213,44 +164,24 @@ fn make_dst(root: c_int, path: &[u8], dir: bool) -> Result<c_int> {
     let resolve = sys::RESOLVE_IN_ROOT | sys::RESOLVE_NO_MAGICLINKS;
     for i in 0..comps.len() {
         let last = i + 1 == comps.len();
-        let parent = sys::openat2(
-            root,
-            &inside(i),
-            libc::O_PATH | libc::O_DIRECTORY,
-            0,
-            resolve,
-        )
-        .ctx("filesystem", &format!("mount point {}", show(path)))?;
+        let parent = sys::openat2(root, &inside(i), libc::O_PATH | libc::O_DIRECTORY, 0, resolve)
+            .ctx("filesystem", &format!("mount point {}", show(path)))?;
         let r = if last && !dir {
-            sys::openat(
-                parent,
-                comps[i],
-                libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW,
-                0o644,
-            )
-            .map(sys::close)
+            sys::openat(parent, comps[i], libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(sys::close)
         } else {
             sys::mkdirat(parent, comps[i], 0o755)
         };
         sys::close(parent);
         match r {
             Ok(()) | Err(libc::EEXIST) => {}
-            Err(e) => {
-                return Err(Error::new(
-                    "filesystem",
-                    format!("create mount point {}", show(path)),
-                    e,
-                ))
-            }
+            Err(e) => return Err(Error::new("filesystem", format!("create mount point {}", show(path)), e)),
         }
     }
-    sys::openat2(root, path, libc::O_PATH, 0, resolve)
-        .ctx("filesystem", &format!("mount point {}", show(path)))
+    sys::openat2(root, path, libc::O_PATH, 0, resolve).ctx("filesystem", &format!("mount point {}", show(path)))
 }
 
 fn attach(root: c_int, e: &Entry) -> Result<()> {
-    let err =
-        |what: &str, errno| Error::new("filesystem", format!("{what} {}", show(&e.dst)), errno);
+    let err = |what: &str, errno| Error::new("filesystem", format!("{what} {}", show(&e.dst)), errno);
     match &e.what {
         What::Symlink(target) => {
             let mut rel = e.dst.clone();
@@ -268,13 +199,7 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
         What::Tmpfs { size, mode } => {
             let dst = make_dst(root, &e.dst, true)?;
             let opts = format!("size={size},mode={mode:o}");
-            let r = mount_at_fd(
-                dst,
-                Some(b"tmpfs"),
-                b"tmpfs",
-                libc::MS_NOSUID | libc::MS_NODEV,
-                opts.as_bytes(),
-            );
+            let r = mount_at_fd(dst, Some(b"tmpfs"), b"tmpfs", libc::MS_NOSUID | libc::MS_NODEV, opts.as_bytes());
             sys::close(dst);
             r.map_err(|x| err("tmpfs", x))
         }
@@ -289,27 +214,15 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
 }
 
 /// Mount onto an O_PATH fd through its /proc/self/fd link (the old mount API takes paths).
-fn mount_at_fd(
-    fd: c_int,
-    src: Option<&[u8]>,
-    fstype: &[u8],
-    flags: libc::c_ulong,
-    data: &[u8],
-) -> sys::R<()> {
+fn mount_at_fd(fd: c_int, src: Option<&[u8]>, fstype: &[u8], flags: libc::c_ulong, data: &[u8]) -> sys::R<()> {
     let path = format!("/proc/self/fd/{fd}");
     sys::mount(src, path.as_bytes(), Some(fstype), flags, Some(data))
 }
 
 pub fn jail(run: &mut Run, plan: Plan) -> Result<()> {
     let entries = plan.0;
-    sys::mount(
-        Some(b"tmpfs"),
-        STAGE,
-        Some(b"tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
-        Some(b"size=1m,mode=755"),
-    )
-    .ctx("filesystem", "root tmpfs")?;
+    sys::mount(Some(b"tmpfs"), STAGE, Some(b"tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(b"size=1m,mode=755"))
+        .ctx("filesystem", "root tmpfs")?;
     let root = sys::open(STAGE, libc::O_PATH | libc::O_DIRECTORY).ctx("filesystem", "open root")?;
     for e in &entries {
         attach(root, e)?;

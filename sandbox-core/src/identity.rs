@@ -22,21 +22,13 @@ pub fn drop_all(run: &mut Run) -> Result<()> {
             Err(e) => return Err(crate::Error::new("identity", "drop bounding capability", e)),
         }
     }
-    sys::prctl(
-        libc::PR_CAP_AMBIENT,
-        libc::PR_CAP_AMBIENT_CLEAR_ALL as _,
-        0,
-        0,
-        0,
-    )
-    .ctx("identity", "clear ambient capabilities")?;
+    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0, 0, 0)
+        .ctx("identity", "clear ambient capabilities")?;
     sys::prctl(libc::PR_SET_SECUREBITS, SECBITS as _, 0, 0, 0).ctx("identity", "securebits")?;
     sys::capset_zero().ctx("identity", "capset")?;
     Ok(())
 }
 
 pub fn no_new_privs(_run: &mut Run) -> Result<()> {
-    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        .ctx("no-new-privs", "prctl")
-        .map(drop)
+    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).ctx("no-new-privs", "prctl").map(drop)
 }

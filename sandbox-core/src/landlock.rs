@@ -57,26 +57,15 @@ pub fn restrict(run: &mut Run) -> Result<()> {
     }
     if abi == 0 {
         if p.landlock == Landlock::On {
-            return Err(Error::msg(
-                "landlock",
-                "required (--landlock on) but the kernel has no Landlock",
-            ));
+            return Err(Error::msg("landlock", "required (--landlock on) but the kernel has no Landlock"));
         }
         run.landlock_note = "unavailable on this kernel (skipped)".into();
         return Ok(());
     }
     let all = fs_rights(abi);
-    let net = if p.net == Net::None && abi >= 4 {
-        NET_TCP
-    } else {
-        0
-    };
+    let net = if p.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
     let scoped = if abi >= 6 { SCOPE_ALL } else { 0 };
-    let attr = RulesetAttr {
-        fs: all,
-        net,
-        scoped,
-    };
+    let attr = RulesetAttr { fs: all, net, scoped };
     // Older kernels reject unknown trailing fields: pass only what this ABI knows.
     let size = match abi {
         1..=3 => 8,
@@ -96,56 +85,33 @@ pub fn restrict(run: &mut Run) -> Result<()> {
         rules.push((w.clone(), all));
     }
     for m in &p.mounts {
-        let rw = matches!(
-            m.kind,
-            MountKind::Bind { rw: true } | MountKind::Tmpfs { .. }
-        );
+        let rw = matches!(m.kind, MountKind::Bind { rw: true } | MountKind::Tmpfs { .. });
         if rw {
             rules.push((m.dst.as_bytes().to_vec(), all));
         }
     }
     for (path, allowed) in &rules {
-        let fd =
-            sys::open(path, libc::O_PATH).map_err(|e| Error::new("landlock", path_str(path), e))?;
+        let fd = sys::open(path, libc::O_PATH).map_err(|e| Error::new("landlock", path_str(path), e))?;
         let mut allowed = *allowed;
         // Directory-only rights on a file are rejected: keep the file rights.
-        if sys::fstat(fd)
-            .map(|s| s.st_mode & libc::S_IFMT != libc::S_IFDIR)
-            .unwrap_or(false)
-        {
+        if sys::fstat(fd).map(|s| s.st_mode & libc::S_IFMT != libc::S_IFDIR).unwrap_or(false) {
             allowed &= EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | IOCTL_DEV;
         }
         let rule = PathBeneath { allowed, fd };
-        let r = sys::landlock_add_rule(
-            rs,
-            RULE_PATH_BENEATH,
-            &rule as *const PathBeneath as *const u8,
-            0,
-        );
+        let r = sys::landlock_add_rule(rs, RULE_PATH_BENEATH, &rule as *const PathBeneath as *const u8, 0);
         sys::close(fd);
         r.map_err(|e| Error::new("landlock", format!("rule for {}", path_str(path)), e))?;
     }
     // The target is exec'd through the descriptor the launcher checked, which lies outside
     // the new root: allow exactly that file to be read and executed.
-    let rule = PathBeneath {
-        allowed: EXECUTE | READ_FILE,
-        fd: run.target.fd,
-    };
-    sys::landlock_add_rule(
-        rs,
-        RULE_PATH_BENEATH,
-        &rule as *const PathBeneath as *const u8,
-        0,
-    )
-    .map_err(|e| Error::new("landlock", "rule for the target", e))?;
+    let rule = PathBeneath { allowed: EXECUTE | READ_FILE, fd: run.target.fd };
+    sys::landlock_add_rule(rs, RULE_PATH_BENEATH, &rule as *const PathBeneath as *const u8, 0)
+        .map_err(|e| Error::new("landlock", "rule for the target", e))?;
     let r = sys::landlock_restrict_self(rs).map_err(|e| Error::new("landlock", "restrict_self", e));
     sys::close(rs);
     r?;
-    run.landlock_note = format!(
-        "abi {abi}{}{}",
-        if net != 0 { ", tcp denied" } else { "" },
-        if scoped != 0 { ", scoped" } else { "" }
-    );
+    run.landlock_note =
+        format!("abi {abi}{}{}", if net != 0 { ", tcp denied" } else { "" }, if scoped != 0 { ", scoped" } else { "" });
     Ok(())
 }
 

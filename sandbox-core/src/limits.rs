@@ -12,12 +12,7 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         Some(dir) => RunCgroup::from_dir(dir, l)?,
         None => {
             let account = p.report.is_some() || p.meta.is_some();
-            RunCgroup::create_with(
-                &p.cgroup_root,
-                &format!("run-{}", crate::sys::getpid()),
-                l,
-                account,
-            )?
+            RunCgroup::create_with(&p.cgroup_root, &format!("run-{}", crate::sys::getpid()), l, account)?
         }
     };
     let m = &mut run.mechs;
@@ -27,14 +22,7 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     m.cpus = when(l.cpus_milli.is_some(), cg.mechanism(LimitKind::Cpus));
     // Tree CPU time is enforced by the supervisor when a cgroup counts it, else per process.
     let counted = cg.cpu_ns().is_some();
-    m.time = when(
-        l.time.is_some(),
-        if counted {
-            Mech::Supervisor
-        } else {
-            Mech::Rlimit
-        },
-    );
+    m.time = when(l.time.is_some(), if counted { Mech::Supervisor } else { Mech::Rlimit });
     m.wall_time = when(l.wall_time.is_some(), Mech::Supervisor);
     m.files = when(l.files.is_some(), Mech::Rlimit);
     m.fsize = when(l.fsize.is_some(), Mech::Rlimit);
@@ -43,10 +31,7 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     // A CPU quota has no per-process substitute: refuse rather than run unbounded.
     if l.cpus_milli.is_some() && !matches!(m.cpus, Mech::CgroupV1 | Mech::CgroupV2) {
         let _ = cg.remove();
-        return Err(Error::msg(
-            "cgroup",
-            "--cpus needs a usable cpu cgroup controller, and none is available",
-        ));
+        return Err(Error::msg("cgroup", "--cpus needs a usable cpu cgroup controller, and none is available"));
     }
     run.oom_before = cg.oom_kills().unwrap_or(0);
     if let Some(dir) = cg.primary_dir() {

@@ -49,10 +49,8 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
 pub fn map_run_ids(run: &Run, init: i32) -> Result<()> {
     let m = format!("{0} {0} 1\n", run.app_uid);
     let g = format!("{0} {0} 1\n", run.app_gid);
-    sys::write_file(format!("/proc/{init}/uid_map").as_bytes(), m.as_bytes())
-        .ctx("id-map", "uid_map of init")?;
-    sys::write_file(format!("/proc/{init}/gid_map").as_bytes(), g.as_bytes())
-        .ctx("id-map", "gid_map of init")
+    sys::write_file(format!("/proc/{init}/uid_map").as_bytes(), m.as_bytes()).ctx("id-map", "uid_map of init")?;
+    sys::write_file(format!("/proc/{init}/gid_map").as_bytes(), g.as_bytes()).ctx("id-map", "gid_map of init")
 }
 
 /// Unprivileged mode, in init: map the caller's uid/gid to themselves (never to root), and
@@ -73,11 +71,7 @@ pub fn map_ids(run: &mut Run) -> Result<()> {
 /// write end of `go` open for its whole life), which closes the race where it died first.
 fn die_with_supervisor(run: &Run) -> Result<()> {
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0, 0, 0).ctx("pdeathsig", "prctl")?;
-    let mut p = [libc::pollfd {
-        fd: run.go[0],
-        events: libc::POLLIN,
-        revents: 0,
-    }];
+    let mut p = [libc::pollfd { fd: run.go[0], events: libc::POLLIN, revents: 0 }];
     if sys::poll(&mut p, 0).is_ok() && p[0].revents & libc::POLLHUP != 0 {
         return Err(Error::msg("sync", "the supervisor went away"));
     }

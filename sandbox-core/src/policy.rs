@@ -136,147 +136,47 @@ pub struct Key {
 
 macro_rules! key {
     ($n:expr, flag, $b:expr, $h:expr) => {
-        Key {
-            name: $n,
-            arg: Arg::Flag,
-            bare: $b,
-            help: $h,
-        }
+        Key { name: $n, arg: Arg::Flag, bare: $b, help: $h }
     };
     ($n:expr, $v:expr, $b:expr, $h:expr) => {
-        Key {
-            name: $n,
-            arg: Arg::Value($v),
-            bare: $b,
-            help: $h,
-        }
+        Key { name: $n, arg: Arg::Value($v), bare: $b, help: $h }
     };
 }
 
 /// The single table of policy keys: `--NAME`, TOML `NAME`, `SANDBOX_NAME` (upper case, '-'→'_').
 pub const KEYS: &[Key] = &[
-    key!(
-        "profile",
-        "NAME",
-        true,
-        "start from a built-in profile: judge, legacy, default"
-    ),
-    key!(
-        "memory",
-        "SIZE",
-        true,
-        "memory of the whole tree (cgroup, swap off)"
-    ),
-    key!(
-        "address-space",
-        "SIZE",
-        true,
-        "RLIMIT_AS per process (breaks JIT runtimes; opt-in)"
-    ),
-    key!(
-        "time",
-        "SECONDS",
-        true,
-        "CPU time of the whole tree (1.5, 1500ms)"
-    ),
+    key!("profile", "NAME", true, "start from a built-in profile: judge, legacy, default"),
+    key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off)"),
+    key!("address-space", "SIZE", true, "RLIMIT_AS per process (breaks JIT runtimes; opt-in)"),
+    key!("time", "SECONDS", true, "CPU time of the whole tree (1.5, 1500ms)"),
     key!("wall-time", "SECONDS", true, "wall-clock time"),
     key!("pids", "N", true, "processes + threads"),
     key!("files", "N", true, "open files per process (RLIMIT_NOFILE)"),
-    key!(
-        "fsize",
-        "SIZE",
-        true,
-        "largest file a process may write (RLIMIT_FSIZE)"
-    ),
+    key!("fsize", "SIZE", true, "largest file a process may write (RLIMIT_FSIZE)"),
     key!("stack", "SIZE", true, "stack size (RLIMIT_STACK)"),
     key!("nice", "N", true, "scheduling niceness, 0..19"),
     key!("cpus", "N.N", true, "CPU bandwidth, in CPUs (cgroup quota)"),
     key!("net", "MODE", true, "none | loopback (default) | host"),
-    key!(
-        "bind",
-        "SRC[:DST]",
-        true,
-        "bind SRC read-write at DST (repeatable)"
-    ),
-    key!(
-        "ro-bind",
-        "SRC[:DST]",
-        true,
-        "bind SRC read-only at DST (repeatable)"
-    ),
-    key!(
-        "tmpfs",
-        "DST[:SIZE]",
-        true,
-        "a private tmpfs at DST (repeatable)"
-    ),
-    key!(
-        "workdir",
-        "DIR",
-        true,
-        "work dir bound read-write at its own path (default: cwd; 'none')"
-    ),
-    key!(
-        "chdir",
-        "DIR",
-        true,
-        "directory to start in (default: the work dir)"
-    ),
-    key!(
-        "tmp-size",
-        "SIZE",
-        true,
-        "size of the private /tmp (default 64M)"
-    ),
+    key!("bind", "SRC[:DST]", true, "bind SRC read-write at DST (repeatable)"),
+    key!("ro-bind", "SRC[:DST]", true, "bind SRC read-only at DST (repeatable)"),
+    key!("tmpfs", "DST[:SIZE]", true, "a private tmpfs at DST (repeatable)"),
+    key!("workdir", "DIR", true, "work dir bound read-write at its own path (default: cwd; 'none')"),
+    key!("chdir", "DIR", true, "directory to start in (default: the work dir)"),
+    key!("tmp-size", "SIZE", true, "size of the private /tmp (default 64M)"),
     key!("seccomp", "PROFILE", true, "default | strict | none | FILE"),
     key!("landlock", "MODE", true, "auto (default) | on | off"),
-    key!(
-        "hostname",
-        "NAME",
-        true,
-        "hostname inside (default 'sandbox')"
-    ),
-    key!(
-        "cgroup-root",
-        "PATH",
-        true,
-        "parent of per-run cgroups, relative to the caller's own cgroup"
-    ),
-    key!(
-        "cgroup-dir",
-        "DIR",
-        true,
-        "a cgroup prepared by the caller: limits are written there"
-    ),
+    key!("hostname", "NAME", true, "hostname inside (default 'sandbox')"),
+    key!("cgroup-root", "PATH", true, "parent of per-run cgroups, relative to the caller's own cgroup"),
+    key!("cgroup-dir", "DIR", true, "a cgroup prepared by the caller: limits are written there"),
     key!("report", "FILE", true, "write a JSON report of the run"),
     key!("meta", "FILE", true, "write an isolate-style meta file"),
-    key!(
-        "quiet",
-        flag,
-        true,
-        "no message when a limit ends the program"
-    ),
+    key!("quiet", flag, true, "no message when a limit ends the program"),
     key!("verbose", flag, true, "print each step and its duration"),
     key!("env", "K=V", false, "set a variable for the program"),
     key!("keep-env", "K", false, "pass the caller's variable K"),
-    key!(
-        "inherit-env",
-        flag,
-        false,
-        "pass the caller's whole environment (LD_* still dropped)"
-    ),
-    key!(
-        "keep-fd",
-        "N",
-        false,
-        "pass descriptor N (default: only 0, 1, 2)"
-    ),
-    key!(
-        "lib",
-        "PATH",
-        false,
-        "libsandbox.so to preload in the target"
-    ),
+    key!("inherit-env", flag, false, "pass the caller's whole environment (LD_* still dropped)"),
+    key!("keep-fd", "N", false, "pass descriptor N (default: only 0, 1, 2)"),
+    key!("lib", "PATH", false, "libsandbox.so to preload in the target"),
 ];
 
 pub fn find_key(name: &str) -> Option<&'static Key> {
@@ -287,11 +187,7 @@ pub fn find_key(name: &str) -> Option<&'static Key> {
 pub fn env_name(key: &str) -> String {
     let mut s = String::from("SANDBOX_");
     for c in key.chars() {
-        s.push(if c == '-' {
-            '_'
-        } else {
-            c.to_ascii_uppercase()
-        });
+        s.push(if c == '-' { '_' } else { c.to_ascii_uppercase() });
     }
     s
 }
@@ -311,14 +207,9 @@ impl Policy {
             "fsize" => l.fsize = Some(nonzero(parse_size(value)?, key)?),
             "stack" => l.stack = Some(nonzero(parse_size(value)?, key)?),
             "nice" => {
-                let n: i32 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("not a number: '{value}'"))?;
+                let n: i32 = value.trim().parse().map_err(|_| format!("not a number: '{value}'"))?;
                 if !(0..=19).contains(&n) {
-                    return Err(format!(
-                        "must be 0..19 (raising priority is not allowed): '{value}'"
-                    ));
+                    return Err(format!("must be 0..19 (raising priority is not allowed): '{value}'"));
                 }
                 l.nice = Some(n);
             }
@@ -356,11 +247,7 @@ impl Policy {
                 }
             }
             "workdir" => {
-                self.workdir = if value == "none" {
-                    None
-                } else {
-                    Some(abs(value, key)?)
-                };
+                self.workdir = if value == "none" { None } else { Some(abs(value, key)?) };
             }
             "chdir" => self.chdir = Some(abs(value, key)?),
             "tmp-size" => self.tmp_size = nonzero(parse_size(value)?, key)?,
@@ -400,9 +287,7 @@ impl Policy {
             "quiet" => self.quiet = parse_bool(value)?,
             "verbose" => self.verbose = parse_bool(value)?,
             "env" => {
-                let (k, v) = value
-                    .split_once('=')
-                    .ok_or_else(|| format!("expected K=V: '{value}'"))?;
+                let (k, v) = value.split_once('=').ok_or_else(|| format!("expected K=V: '{value}'"))?;
                 if k.is_empty() {
                     return Err(format!("expected K=V: '{value}'"));
                 }
@@ -411,9 +296,7 @@ impl Policy {
             "keep-env" => self.keep_env.push(nonempty(value)?),
             "inherit-env" => self.inherit_env = parse_bool(value)?,
             "keep-fd" => {
-                let n: i32 = value
-                    .parse()
-                    .map_err(|_| format!("not a descriptor number: '{value}'"))?;
+                let n: i32 = value.parse().map_err(|_| format!("not a descriptor number: '{value}'"))?;
                 if n < 3 {
                     return Err(format!("descriptors 0-2 are always kept; got {n}"));
                 }
@@ -491,9 +374,7 @@ pub fn parse_bool(v: &str) -> Result<bool, String> {
 }
 
 pub fn parse_count(v: &str) -> Result<u64, String> {
-    v.trim()
-        .parse::<u64>()
-        .map_err(|_| format!("not a whole number: '{v}'"))
+    v.trim().parse::<u64>().map_err(|_| format!("not a whole number: '{v}'"))
 }
 
 /// Decimal number with up to 9 fractional digits, scaled by `scale` (exact, no floats).
@@ -503,17 +384,10 @@ fn parse_scaled(num: &str, scale: u64, orig: &str) -> Result<u64, String> {
     if int.is_empty() && frac.is_empty() {
         return Err(bad());
     }
-    if !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || frac.len() > 9
-    {
+    if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 {
         return Err(bad());
     }
-    let i: u64 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| bad())?
-    };
+    let i: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
     let mut f: u64 = 0;
     let mut div: u64 = 1;
     for b in frac.bytes() {
@@ -529,10 +403,7 @@ fn parse_scaled(num: &str, scale: u64, orig: &str) -> Result<u64, String> {
 /// Sizes: `4096`, `64K`, `64M`, `1.5G`, `2T` (powers of 1024; an optional `iB`/`B` suffix).
 pub fn parse_size(v: &str) -> Result<u64, String> {
     let s = v.trim();
-    let s = s
-        .strip_suffix("iB")
-        .or_else(|| s.strip_suffix('B'))
-        .unwrap_or(s);
+    let s = s.strip_suffix("iB").or_else(|| s.strip_suffix('B')).unwrap_or(s);
     let (num, mul) = match s.as_bytes().last() {
         Some(b'K' | b'k') => (&s[..s.len() - 1], 1u64 << 10),
         Some(b'M' | b'm') => (&s[..s.len() - 1], 1 << 20),
@@ -635,8 +506,7 @@ mod tests {
                 "quiet" | "verbose" | "inherit-env" => "true",
                 _ => "/abs/path",
             };
-            p.set(k.name, v)
-                .unwrap_or_else(|e| panic!("{}: {e}", k.name));
+            p.set(k.name, v).unwrap_or_else(|e| panic!("{}: {e}", k.name));
             assert_ne!(p, Policy::default(), "{} changed nothing", k.name);
         }
     }

@@ -23,17 +23,14 @@ pub const FORWARDED: &[c_int] = &[
 ];
 
 pub fn forwarded_set() -> sys::SigSet {
-    FORWARDED
-        .iter()
-        .fold(sys::sigbit(libc::SIGCHLD), |s, &g| s | sys::sigbit(g))
+    FORWARDED.iter().fold(sys::sigbit(libc::SIGCHLD), |s, &g| s | sys::sigbit(g))
 }
 
 /// Block the relayed signals before the first clone: every process of the run inherits
 /// the mask, so none is lost before init's signalfd exists. The app restores the caller's
 /// mask just before exec.
 pub fn block_signals(run: &mut Run) -> Result<()> {
-    run.old_sigmask =
-        sys::sigprocmask(libc::SIG_BLOCK, forwarded_set()).ctx("signals", "sigprocmask")?;
+    run.old_sigmask = sys::sigprocmask(libc::SIG_BLOCK, forwarded_set()).ctx("signals", "sigprocmask")?;
     Ok(())
 }
 
@@ -69,11 +66,7 @@ pub fn init_loop(run: &mut Run, app: c_int) -> ! {
     };
     let mut buf = [0u8; 128 * 8];
     loop {
-        let mut p = [libc::pollfd {
-            fd: sfd,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
+        let mut p = [libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 }];
         let _ = sys::poll(&mut p, -1);
         let n = sys::read(sfd, &mut buf).unwrap_or(0);
         for info in buf[..n].chunks_exact(128) {

@@ -165,10 +165,7 @@ impl Report {
         if let Some(g) = self.signal {
             s.push_str(&format!("exitsig:{g}\n"));
         }
-        if matches!(
-            self.status,
-            Status::Timeout | Status::Memory | Status::Violation
-        ) {
+        if matches!(self.status, Status::Timeout | Status::Memory | Status::Violation) {
             s.push_str("killed:1\n");
         }
         if self.status != Status::Ok {
@@ -188,12 +185,7 @@ impl Report {
 
 /// Write a report file (outside the jail: the supervisor's view of the path).
 pub fn write(path: &str, text: &str) -> Result<(), i32> {
-    let fd = sys::openat(
-        sys::AT_FDCWD,
-        path.as_bytes(),
-        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
-        0o644,
-    )?;
+    let fd = sys::openat(sys::AT_FDCWD, path.as_bytes(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)?;
     let r = sys::write_all(fd, text.as_bytes());
     sys::close(fd);
     r

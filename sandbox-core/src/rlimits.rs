@@ -10,8 +10,7 @@ fn set(res: libc::__rlimit_resource_t, what: &str, v: u64) -> Result<()> {
     // Never raise: clamp to the current hard limit.
     let (_, hard) = sys::getrlimit(res as i32).map_err(|e| Error::new("rlimits", what, e))?;
     let v = v.min(hard);
-    sys::prlimit(res as i32, v, v)
-        .map_err(|e| Error::new("rlimits", alloc::format!("{what} = {v}"), e))
+    sys::prlimit(res as i32, v, v).map_err(|e| Error::new("rlimits", alloc::format!("{what} = {v}"), e))
 }
 
 pub fn apply(run: &mut Run) -> Result<()> {
@@ -33,19 +32,10 @@ pub fn apply(run: &mut Run) -> Result<()> {
         // Per process, in whole seconds: the supervisor enforces the tree's total with
         // cgroup accounting; this is the backstop (and the fallback without a cgroup).
         let secs = ns.div_ceil(1_000_000_000);
-        let soft = if run.mechs.time == Mech::Rlimit {
-            secs
-        } else {
-            secs + 1
-        };
-        let (_, hard) = sys::getrlimit(libc::RLIMIT_CPU as i32)
+        let soft = if run.mechs.time == Mech::Rlimit { secs } else { secs + 1 };
+        let (_, hard) = sys::getrlimit(libc::RLIMIT_CPU as i32).map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
+        sys::prlimit(libc::RLIMIT_CPU as i32, soft.min(hard), (soft + 1).min(hard))
             .map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
-        sys::prlimit(
-            libc::RLIMIT_CPU as i32,
-            soft.min(hard),
-            (soft + 1).min(hard),
-        )
-        .map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
     }
     if let (Some(n), Mech::Rlimit) = (l.pids, run.mechs.pids) {
         // Counted per uid (per run in root mode, per user namespace otherwise).

@@ -84,10 +84,7 @@ impl<'a> Run<'a> {
         let (app_uid, app_gid) = if privileged {
             let pid = sys::getpid() as u32;
             if pid >= RUN_ID_SPAN {
-                return Err(Error::msg(
-                    "identity",
-                    format!("pid {pid} is beyond the per-run uid range"),
-                ));
+                return Err(Error::msg("identity", format!("pid {pid} is beyond the per-run uid range")));
             }
             (RUN_ID_BASE + pid, RUN_ID_BASE + pid)
         } else {
@@ -95,16 +92,11 @@ impl<'a> Run<'a> {
         };
         let mut cookie = [0u8; 8];
         sys::getrandom(&mut cookie).map_err(|e| Error::new("random", "getrandom", e))?;
-        let pipe =
-            |what: &str| sys::pipe2(libc::O_CLOEXEC).map_err(|e| Error::new("pipes", what, e));
+        let pipe = |what: &str| sys::pipe2(libc::O_CLOEXEC).map_err(|e| Error::new("pipes", what, e));
         let notify = {
             let mut sv = [0 as c_int; 2];
-            crate::sys::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-                &mut sv,
-            )
-            .map_err(|e| Error::new("pipes", "socketpair", e))?;
+            crate::sys::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, &mut sv)
+                .map_err(|e| Error::new("pipes", "socketpair", e))?;
             sv
         };
         Ok(Run {
@@ -184,8 +176,7 @@ impl Run<'_> {
                 self.env_owned.push(sys::cstr(kv));
             }
         }
-        self.env_owned
-            .push(sys::cstr(&[&key[..], dir.as_bytes()].concat()));
+        self.env_owned.push(sys::cstr(&[&key[..], dir.as_bytes()].concat()));
         self.env_ptrs = self.env_owned.iter().map(|v| v.as_ptr()).collect();
         self.env_ptrs.push(core::ptr::null());
     }

@@ -33,9 +33,7 @@ impl Clock {
     /// Next instant to look again: the wall deadline, or the earliest moment the CPU budget
     /// could be spent if every allowed CPU ran flat out.
     fn next_check(&self, now: u64, cpu_used: Option<u64>) -> Option<u64> {
-        let wall = self
-            .wall_limit
-            .map(|l| (self.start + l).saturating_sub(now));
+        let wall = self.wall_limit.map(|l| (self.start + l).saturating_sub(now));
         let cpu = match (self.cpu_limit, cpu_used) {
             (Some(l), Some(u)) => Some((l.saturating_sub(u) / self.cpus).max(MIN_CPU_CHECK_NS)),
             _ => None,
@@ -54,13 +52,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         Some(cg) => cg.attach(init),
         None => Ok(()),
     };
-    let mapped = attached.and_then(|_| {
-        if run.privileged {
-            crate::ns::map_run_ids(run, init)
-        } else {
-            Ok(())
-        }
-    });
+    let mapped = attached.and_then(|_| if run.privileged { crate::ns::map_run_ids(run, init) } else { Ok(()) });
     if let Err(e) = mapped {
         abort_run(run, init, cg, e);
     }
@@ -73,15 +65,9 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     let l = &run.policy.limits;
     let cpus = {
         let online = sys::cpus_allowed() as u64;
-        l.cpus_milli
-            .map_or(online, |m| online.min(m.div_ceil(1000)).max(1))
+        l.cpus_milli.map_or(online, |m| online.min(m.div_ceil(1000)).max(1))
     };
-    let clock = Clock {
-        start: run.start,
-        wall_limit: l.wall_time,
-        cpu_limit: l.time,
-        cpus,
-    };
+    let clock = Clock { start: run.start, wall_limit: l.wall_time, cpu_limit: l.time, cpus };
     let cpu_used = |cg: &Option<RunCgroup>| cg.as_ref().and_then(|c| c.cpu_ns());
 
     let sfd = sys::signalfd(forwarded_set()).unwrap_or(-1);
@@ -89,10 +75,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     let tfd = sys::timerfd().unwrap_or(-1);
     if sfd < 0 || pidfd < 0 || tfd < 0 {
         let _ = sys::kill(init, libc::SIGKILL);
-        run.fail(crate::Error::msg(
-            "supervisor",
-            "signalfd/pidfd/timerfd unavailable",
-        ));
+        run.fail(crate::Error::msg("supervisor", "signalfd/pidfd/timerfd unavailable"));
     }
     let mut listener: c_int = -1;
     let mut killed = Killed::No;
@@ -106,31 +89,11 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
 
     loop {
         let mut fds = [
-            libc::pollfd {
-                fd: pidfd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: sfd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: tfd,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: run.notify[0],
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: listener,
-                events: libc::POLLIN,
-                revents: 0,
-            },
+            libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: tfd, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: run.notify[0], events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: listener, events: libc::POLLIN, revents: 0 },
         ];
         let _ = sys::poll(&mut fds, -1);
         if fds[0].revents != 0 {
@@ -179,9 +142,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     }
     // SAFETY of accounting: read the cgroup before anything is removed.
     let mut ru: libc::rusage = sys::getrusage(libc::RUSAGE_SELF);
-    let init_status = sys::wait4(init, libc::__WALL, Some(&mut ru))
-        .map(|(_, s)| s)
-        .unwrap_or(0);
+    let init_status = sys::wait4(init, libc::__WALL, Some(&mut ru)).map(|(_, s)| s).unwrap_or(0);
     let wall_ns = sys::now_ns() - clock.start;
     finish(run, cg, init_status, &ru, wall_ns, killed, violation)
 }
@@ -261,62 +222,28 @@ fn finish(
     let l = &run.policy.limits;
     let secs = |ns: u64| ns as f64 / 1e9;
     let (status, limit, message) = if !setup_error.is_empty() {
-        (
-            Status::Internal,
-            None,
-            setup_error.trim_start_matches("sandbox: ").into(),
-        )
+        (Status::Internal, None, setup_error.trim_start_matches("sandbox: ").into())
     } else if killed == Killed::Violation {
-        let name = violation
-            .and_then(|n| crate::seccomp::syscalls::name(n as u32))
-            .unwrap_or("?");
-        (
-            Status::Violation,
-            Some("seccomp"),
-            format!("forbidden system call {name}"),
-        )
+        let name = violation.and_then(|n| crate::seccomp::syscalls::name(n as u32)).unwrap_or("?");
+        (Status::Violation, Some("seccomp"), format!("forbidden system call {name}"))
     } else if killed == Killed::Wall {
         let lim = l.wall_time.unwrap_or(0);
         (
             Status::Timeout,
             Some("wall-time"),
-            format!(
-                "wall time limit exceeded ({:.3} s > {:.3} s)",
-                secs(wall_ns),
-                secs(lim)
-            ),
+            format!("wall time limit exceeded ({:.3} s > {:.3} s)", secs(wall_ns), secs(lim)),
         )
     } else if killed == Killed::Cpu || signal == Some(libc::SIGXCPU) {
         let lim = l.time.unwrap_or(0);
-        (
-            Status::Timeout,
-            Some("time"),
-            format!(
-                "time limit exceeded ({:.3} s > {:.3} s)",
-                secs(cpu_ns),
-                secs(lim)
-            ),
-        )
+        (Status::Timeout, Some("time"), format!("time limit exceeded ({:.3} s > {:.3} s)", secs(cpu_ns), secs(lim)))
     } else if oom && signal == Some(libc::SIGKILL) {
-        (
-            Status::Memory,
-            Some("memory"),
-            format!("memory limit exceeded ({} bytes)", l.memory.unwrap_or(0)),
-        )
+        (Status::Memory, Some("memory"), format!("memory limit exceeded ({} bytes)", l.memory.unwrap_or(0)))
     } else if signal == Some(libc::SIGSYS) {
-        (
-            Status::Violation,
-            Some("seccomp"),
-            "forbidden system call (killed by SIGSYS)".into(),
-        )
+        (Status::Violation, Some("seccomp"), "forbidden system call (killed by SIGSYS)".into())
     } else if let Some(s) = signal {
         (Status::Signal, None, format!("caught fatal signal {s}"))
     } else if exit_code != Some(0) {
-        (
-            Status::RuntimeError,
-            None,
-            format!("exited with error status {}", exit_code.unwrap_or(0)),
-        )
+        (Status::RuntimeError, None, format!("exited with error status {}", exit_code.unwrap_or(0)))
     } else {
         (Status::Ok, None, String::new())
     };
@@ -329,8 +256,7 @@ fn finish(
         peak_memory: peak,
         max_rss: ru.ru_maxrss as u64 * 1024,
         limit,
-        syscall: violation
-            .map(|n| String::from(crate::seccomp::syscalls::name(n as u32).unwrap_or("?"))),
+        syscall: violation.map(|n| String::from(crate::seccomp::syscalls::name(n as u32).unwrap_or("?"))),
         oom_killed: oom,
         message: message.clone(),
         mechs: run.mechs,

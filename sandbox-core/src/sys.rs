@@ -28,15 +28,7 @@ fn ret(r: isize) -> R<usize> {
 /// The caller passes arguments that are valid for system call `n` (pointers to live memory
 /// of the right size). Wrappers below are the only callers.
 #[inline(always)]
-pub unsafe fn syscall6(
-    n: c_long,
-    a: usize,
-    b: usize,
-    c: usize,
-    d: usize,
-    e: usize,
-    f: usize,
-) -> isize {
+pub unsafe fn syscall6(n: c_long, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
     let r: isize;
     // SAFETY: the x86-64 syscall ABI: number in rax, args in rdi rsi rdx r10 r8 r9; the
     // kernel clobbers rcx and r11. Validity of the arguments is the caller's contract.
@@ -80,14 +72,7 @@ pub const AT_FDCWD: c_int = libc::AT_FDCWD;
 
 pub fn openat(dir: c_int, path: &[u8], flags: c_int, mode: u32) -> R<c_int> {
     let p = cstr(path);
-    sc!(
-        libc::SYS_openat,
-        dir,
-        p.as_ptr(),
-        flags | libc::O_CLOEXEC,
-        mode
-    )
-    .map(|f| f as c_int)
+    sc!(libc::SYS_openat, dir, p.as_ptr(), flags | libc::O_CLOEXEC, mode).map(|f| f as c_int)
 }
 pub fn open(path: &[u8], flags: c_int) -> R<c_int> {
     openat(AT_FDCWD, path, flags, 0)
@@ -105,19 +90,8 @@ pub const RESOLVE_IN_ROOT: u64 = 0x10;
 
 pub fn openat2(dir: c_int, path: &[u8], flags: c_int, mode: u32, resolve: u64) -> R<c_int> {
     let p = cstr(path);
-    let how = OpenHow {
-        flags: (flags | libc::O_CLOEXEC) as u64,
-        mode: mode as u64,
-        resolve,
-    };
-    sc!(
-        libc::SYS_openat2,
-        dir,
-        p.as_ptr(),
-        &how as *const OpenHow,
-        core::mem::size_of::<OpenHow>()
-    )
-    .map(|f| f as c_int)
+    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: mode as u64, resolve };
+    sc!(libc::SYS_openat2, dir, p.as_ptr(), &how as *const OpenHow, core::mem::size_of::<OpenHow>()).map(|f| f as c_int)
 }
 
 pub fn read(fd: c_int, buf: &mut [u8]) -> R<usize> {
@@ -177,13 +151,7 @@ pub fn symlinkat(target: &[u8], dir: c_int, path: &[u8]) -> R<()> {
 }
 pub fn readlinkat(dir: c_int, path: &[u8], buf: &mut [u8]) -> R<usize> {
     let p = cstr(path);
-    sc!(
-        libc::SYS_readlinkat,
-        dir,
-        p.as_ptr(),
-        buf.as_mut_ptr(),
-        buf.len()
-    )
+    sc!(libc::SYS_readlinkat, dir, p.as_ptr(), buf.as_mut_ptr(), buf.len())
 }
 pub fn fchdir(fd: c_int) -> R<()> {
     sc!(libc::SYS_fchdir, fd).map(drop)
@@ -205,14 +173,7 @@ pub fn fstatat(dir: c_int, path: &[u8], flags: c_int) -> R<libc::stat> {
     let p = cstr(path);
     // SAFETY: `stat` is plain old data; all-zero is a valid value.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
-    sc!(
-        libc::SYS_newfstatat,
-        dir,
-        p.as_ptr(),
-        &mut st as *mut libc::stat,
-        flags
-    )
-    .map(|_| st)
+    sc!(libc::SYS_newfstatat, dir, p.as_ptr(), &mut st as *mut libc::stat, flags).map(|_| st)
 }
 pub fn fstatfs(fd: c_int) -> R<libc::statfs> {
     // SAFETY: `statfs` is plain old data; all-zero is a valid value.
@@ -221,13 +182,7 @@ pub fn fstatfs(fd: c_int) -> R<libc::statfs> {
 }
 pub fn fgetxattr(fd: c_int, name: &[u8], buf: &mut [u8]) -> R<usize> {
     let n = cstr(name);
-    sc!(
-        libc::SYS_fgetxattr,
-        fd,
-        n.as_ptr(),
-        buf.as_mut_ptr(),
-        buf.len()
-    )
+    sc!(libc::SYS_fgetxattr, fd, n.as_ptr(), buf.as_mut_ptr(), buf.len())
 }
 pub fn pread(fd: c_int, buf: &mut [u8], off: u64) -> R<usize> {
     sc!(libc::SYS_pread64, fd, buf.as_mut_ptr(), buf.len(), off)
@@ -275,13 +230,7 @@ pub fn write_file(path: &[u8], data: &[u8]) -> R<()> {
 
 // ---- mounts ------------------------------------------------------------------------------
 
-pub fn mount(
-    src: Option<&[u8]>,
-    dst: &[u8],
-    fstype: Option<&[u8]>,
-    flags: c_ulong,
-    data: Option<&[u8]>,
-) -> R<()> {
+pub fn mount(src: Option<&[u8]>, dst: &[u8], fstype: Option<&[u8]>, flags: c_ulong, data: Option<&[u8]>) -> R<()> {
     let s = src.map(cstr);
     let d = cstr(dst);
     let t = fstype.map(cstr);
@@ -302,28 +251,14 @@ pub const OPEN_TREE_CLONE: c_uint = 1;
 pub const AT_RECURSIVE: c_uint = 0x8000;
 pub fn open_tree(dir: c_int, path: &[u8], flags: c_uint) -> R<c_int> {
     let p = cstr(path);
-    sc!(
-        libc::SYS_open_tree,
-        dir,
-        p.as_ptr(),
-        flags | libc::O_CLOEXEC as c_uint
-    )
-    .map(|f| f as c_int)
+    sc!(libc::SYS_open_tree, dir, p.as_ptr(), flags | libc::O_CLOEXEC as c_uint).map(|f| f as c_int)
 }
 pub const MOVE_MOUNT_F_EMPTY_PATH: c_uint = 0x4;
 pub const MOVE_MOUNT_T_EMPTY_PATH: c_uint = 0x40;
 pub fn move_mount(from: c_int, fpath: &[u8], to: c_int, tpath: &[u8], flags: c_uint) -> R<()> {
     let f = cstr(fpath);
     let t = cstr(tpath);
-    sc!(
-        libc::SYS_move_mount,
-        from,
-        f.as_ptr(),
-        to,
-        t.as_ptr(),
-        flags
-    )
-    .map(drop)
+    sc!(libc::SYS_move_mount, from, f.as_ptr(), to, t.as_ptr(), flags).map(drop)
 }
 #[repr(C)]
 struct MountAttr {
@@ -338,21 +273,9 @@ pub const MOUNT_ATTR_NODEV: u64 = 0x4;
 pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
 pub fn mount_setattr(dir: c_int, path: &[u8], flags: c_uint, set: u64) -> R<()> {
     let p = cstr(path);
-    let a = MountAttr {
-        attr_set: set,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    sc!(
-        libc::SYS_mount_setattr,
-        dir,
-        p.as_ptr(),
-        flags,
-        &a as *const MountAttr,
-        core::mem::size_of::<MountAttr>()
-    )
-    .map(drop)
+    let a = MountAttr { attr_set: set, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    sc!(libc::SYS_mount_setattr, dir, p.as_ptr(), flags, &a as *const MountAttr, core::mem::size_of::<MountAttr>())
+        .map(drop)
 }
 
 // ---- processes ---------------------------------------------------------------------------
@@ -385,25 +308,11 @@ pub fn clone_fork(flags: u64) -> R<c_int> {
 pub fn unshare(flags: c_int) -> R<()> {
     sc!(libc::SYS_unshare, flags).map(drop)
 }
-pub fn execveat(
-    fd: c_int,
-    argv: &[*const u8],
-    envp: &[*const u8],
-    flags: c_int,
-    cookie: u64,
-) -> Errno {
+pub fn execveat(fd: c_int, argv: &[*const u8], envp: &[*const u8], flags: c_int, cookie: u64) -> Errno {
     let empty = b"\0";
     // The sixth argument is ignored by the kernel for execveat; the seccomp filter checks it
     // against this run's cookie so that only the sandbox's own exec passes (see seccomp).
-    match sc!(
-        libc::SYS_execveat,
-        fd,
-        empty.as_ptr(),
-        argv.as_ptr(),
-        envp.as_ptr(),
-        flags,
-        cookie
-    ) {
+    match sc!(libc::SYS_execveat, fd, empty.as_ptr(), argv.as_ptr(), envp.as_ptr(), flags, cookie) {
         Err(e) => e,
         Ok(_) => 0,
     }
@@ -453,13 +362,7 @@ pub fn getrlimit(res: c_int) -> R<(u64, u64)> {
     sc!(libc::SYS_prlimit64, 0, res, 0, l.as_mut_ptr()).map(|_| (l[0], l[1]))
 }
 pub fn setpriority_self(nice: i32) -> R<()> {
-    sc!(
-        libc::SYS_setpriority,
-        libc::PRIO_PROCESS,
-        0,
-        nice as isize as usize
-    )
-    .map(drop)
+    sc!(libc::SYS_setpriority, libc::PRIO_PROCESS, 0, nice as isize as usize).map(drop)
 }
 pub fn getrusage(who: c_int) -> libc::rusage {
     // SAFETY: `rusage` is plain old data; all-zero is a valid value.
@@ -487,10 +390,7 @@ struct CapData {
 }
 /// Clear the effective, permitted and inheritable sets of this thread.
 pub fn capset_zero() -> R<()> {
-    let h = CapHeader {
-        version: 0x2008_0522,
-        pid: 0,
-    };
+    let h = CapHeader { version: 0x2008_0522, pid: 0 };
     let d = [CapData::default(); 2];
     sc!(libc::SYS_capset, &h as *const CapHeader, d.as_ptr()).map(drop)
 }
@@ -503,14 +403,7 @@ pub fn sigbit(sig: c_int) -> SigSet {
 }
 pub fn sigprocmask(how: c_int, set: SigSet) -> R<SigSet> {
     let mut old: SigSet = 0;
-    sc!(
-        libc::SYS_rt_sigprocmask,
-        how,
-        &set as *const SigSet,
-        &mut old as *mut SigSet,
-        8
-    )
-    .map(|_| old)
+    sc!(libc::SYS_rt_sigprocmask, how, &set as *const SigSet, &mut old as *mut SigSet, 8).map(|_| old)
 }
 #[repr(C)]
 struct KSigaction {
@@ -521,40 +414,19 @@ struct KSigaction {
 }
 /// Set a signal to SIG_DFL or SIG_IGN (no handlers: nothing here runs in signal context).
 pub fn signal_disposition(sig: c_int, handler: usize) -> R<()> {
-    let a = KSigaction {
-        handler,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
+    let a = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
     sc!(libc::SYS_rt_sigaction, sig, &a as *const KSigaction, 0, 8).map(drop)
 }
 pub fn signalfd(set: SigSet) -> R<c_int> {
-    sc!(
-        libc::SYS_signalfd4,
-        -1isize,
-        &set as *const SigSet,
-        8,
-        libc::SFD_CLOEXEC | libc::SFD_NONBLOCK
-    )
-    .map(|f| f as c_int)
+    sc!(libc::SYS_signalfd4, -1isize, &set as *const SigSet, 8, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
+        .map(|f| f as c_int)
 }
 pub fn timerfd() -> R<c_int> {
-    sc!(
-        libc::SYS_timerfd_create,
-        libc::CLOCK_MONOTONIC,
-        libc::TFD_CLOEXEC | libc::TFD_NONBLOCK
-    )
-    .map(|f| f as c_int)
+    sc!(libc::SYS_timerfd_create, libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC | libc::TFD_NONBLOCK).map(|f| f as c_int)
 }
 /// Arm a one-shot timer `ns` nanoseconds from now (0 disarms).
 pub fn timerfd_set(fd: c_int, ns: u64) -> R<()> {
-    let t = [
-        0i64,
-        0,
-        (ns / 1_000_000_000) as i64,
-        (ns % 1_000_000_000) as i64,
-    ];
+    let t = [0i64, 0, (ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
     sc!(libc::SYS_timerfd_settime, fd, 0, t.as_ptr(), 0).map(drop)
 }
 pub fn poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> R<usize> {
@@ -571,11 +443,7 @@ pub fn pidfd_open(pid: c_int) -> R<c_int> {
 /// Monotonic time in nanoseconds.
 pub fn now_ns() -> u64 {
     let mut ts = [0i64; 2];
-    let _ = sc!(
-        libc::SYS_clock_gettime,
-        libc::CLOCK_MONOTONIC,
-        ts.as_mut_ptr()
-    );
+    let _ = sc!(libc::SYS_clock_gettime, libc::CLOCK_MONOTONIC, ts.as_mut_ptr());
     ts[0] as u64 * 1_000_000_000 + ts[1] as u64
 }
 
@@ -591,16 +459,8 @@ pub fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
 // ---- seccomp and landlock ----------------------------------------------------------------
 
 pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<usize> {
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    sc!(
-        libc::SYS_seccomp,
-        libc::SECCOMP_SET_MODE_FILTER,
-        flags,
-        &fprog as *const libc::sock_fprog
-    )
+    let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
+    sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)
 }
 /// Issue an arbitrary syscall number with arguments (used by the containment probe).
 pub fn probe(n: c_long, a: usize) -> R<usize> {
@@ -656,17 +516,8 @@ pub fn socketpair(domain: c_int, ty: c_int, sv: &mut [c_int; 2]) -> R<()> {
 /// Number of CPUs this process may run on.
 pub fn cpus_allowed() -> u32 {
     let mut mask = [0u64; 16];
-    match sc!(
-        libc::SYS_sched_getaffinity,
-        0,
-        core::mem::size_of_val(&mask),
-        mask.as_mut_ptr()
-    ) {
-        Ok(n) => mask[..n / 8]
-            .iter()
-            .map(|w| w.count_ones())
-            .sum::<u32>()
-            .max(1),
+    match sc!(libc::SYS_sched_getaffinity, 0, core::mem::size_of_val(&mask), mask.as_mut_ptr()) {
+        Ok(n) => mask[..n / 8].iter().map(|w| w.count_ones()).sum::<u32>().max(1),
         Err(_) => 1,
     }
 }

@@ -44,24 +44,41 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
             .iter()
             .find(|key| key.bare && env_name(key.name) == k)
             .ok_or_else(|| format!("{k}: unknown variable (see the README's table)"))?;
-        let v = if key.arg == Arg::Flag && v.is_empty() {
-            "true"
-        } else {
-            v
-        };
+        let v = if key.arg == Arg::Flag && v.is_empty() { "true" } else { v };
         p.set(key.name, v).map_err(|e| format!("{k}: {e}"))?;
     }
     // Every preloaded library must resolve inside the jail, or ld.so would skip it in the
-    // program's children: bind absolute ones read-only at their own path.
+    // re-executed program and its children: bind each read-only at the path ld.so will use
+    // (a relative one is resolved against the current directory, as ld.so does).
     if let Some(list) = preload {
-        for lib in list
-            .split(|&b| b == b':' || b == b' ')
-            .filter(|l| l.starts_with(b"/"))
-        {
+        let mut cwd = [0u8; 4096];
+        let n = sys::getcwd(&mut cwd).map_err(|_| "getcwd failed")?;
+        for lib in list.split(|&b| b == b':' || b == b' ').filter(|l| !l.is_empty()) {
             let lib = core::str::from_utf8(lib).map_err(|_| "LD_PRELOAD is not UTF-8")?;
-            p.set("ro-bind", lib)
-                .map_err(|e| format!("LD_PRELOAD: {e}"))?;
+            p.set("ro-bind", &absolute(&cwd[..n], lib)).map_err(|e| format!("LD_PRELOAD: {e}"))?;
         }
     }
     Ok(p)
+}
+
+/// `lib` made absolute against `cwd`, with `.` and `..` folded lexically (ld.so opens it
+/// relative to the same directory inside the jail).
+fn absolute(cwd: &[u8], lib: &str) -> String {
+    let base = if lib.starts_with('/') { "" } else { core::str::from_utf8(cwd).unwrap_or("/") };
+    let mut parts: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
+    for c in base.split('/').chain(lib.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut s = String::new();
+    for c in parts {
+        s.push('/');
+        s.push_str(c);
+    }
+    s
 }

@@ -16,10 +16,7 @@ pub struct Bump {
 
 impl Bump {
     pub const fn new() -> Self {
-        Bump {
-            next: AtomicUsize::new(0),
-            end: AtomicUsize::new(0),
-        }
+        Bump { next: AtomicUsize::new(0), end: AtomicUsize::new(0) }
     }
 }
 
@@ -38,11 +35,7 @@ unsafe impl GlobalAlloc for Bump {
             let next = self.next.load(Ordering::Relaxed);
             let start = (next + l.align() - 1) & !(l.align() - 1);
             if next != 0 && start + size <= self.end.load(Ordering::Relaxed) {
-                if self
-                    .next
-                    .compare_exchange(next, start + size, Ordering::AcqRel, Ordering::Relaxed)
-                    .is_ok()
-                {
+                if self.next.compare_exchange(next, start + size, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
                     return start as *mut u8;
                 }
                 continue;
@@ -60,12 +53,7 @@ unsafe impl GlobalAlloc for Bump {
             sys::munmap(p, size);
         } else {
             // Give back the most recent block (common for temporary buffers).
-            let _ = self.next.compare_exchange(
-                p as usize + size,
-                p as usize,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
+            let _ = self.next.compare_exchange(p as usize + size, p as usize, Ordering::AcqRel, Ordering::Relaxed);
         }
     }
 }

@@ -37,18 +37,9 @@ extern "C" fn init(_argc: i32, argv: *const *const u8, envp: *const *const u8) {
     };
     let exe = match sys::open(b"/proc/self/exe", libc::O_PATH) {
         Ok(fd) => fd,
-        Err(e) => die(&alloc::format!(
-            "open /proc/self/exe: {}",
-            sandbox_core::error::strerror(e)
-        )),
+        Err(e) => die(&alloc::format!("open /proc/self/exe: {}", sandbox_core::error::strerror(e))),
     };
-    let target = sandbox_core::Target {
-        fd: exe,
-        argv: args,
-        envp: vars,
-        name: "program",
-        script: false,
-    };
+    let target = sandbox_core::Target { fd: exe, argv: args, envp: vars, name: "program", script: false };
     sandbox_core::arm(&policy, target)
 }
 

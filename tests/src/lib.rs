@@ -11,21 +11,12 @@ use std::sync::{Mutex, OnceLock};
 pub const USER: &str = "sbxtest";
 
 pub fn root_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn bin_dir() -> PathBuf {
-    let d = std::env::var_os("SANDBOX_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root_dir().join("target/release"));
-    assert!(
-        d.join("sandbox").exists(),
-        "build first: cargo build --release ({} missing)",
-        d.display()
-    );
+    let d = std::env::var_os("SANDBOX_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| root_dir().join("target/release"));
+    assert!(d.join("sandbox").exists(), "build first: cargo build --release ({} missing)", d.display());
     d
 }
 pub fn sandbox_bin() -> PathBuf {
@@ -56,19 +47,10 @@ pub fn ensure_user() -> (u32, u32) {
     *ONCE.get_or_init(|| {
         let id = |flag: &str| Command::new("id").args([flag, USER]).output().unwrap();
         if !id("-u").status.success() {
-            let st = Command::new("useradd")
-                .args(["-M", "-s", "/bin/sh", USER])
-                .status()
-                .unwrap();
+            let st = Command::new("useradd").args(["-M", "-s", "/bin/sh", USER]).status().unwrap();
             assert!(st.success(), "useradd {USER}");
         }
-        let num = |o: Output| {
-            String::from_utf8(o.stdout)
-                .unwrap()
-                .trim()
-                .parse::<u32>()
-                .unwrap()
-        };
+        let num = |o: Output| String::from_utf8(o.stdout).unwrap().trim().parse::<u32>().unwrap();
         (num(id("-u")), num(id("-g")))
     })
 }
@@ -117,18 +99,8 @@ pub fn cc(name: &str, src: &str, extra: &[&str]) -> PathBuf {
     let old = std::fs::read_to_string(&srcf).ok();
     if old.as_deref() != Some(src) || !out.exists() {
         std::fs::write(&srcf, src).unwrap();
-        let o = Command::new("gcc")
-            .args(["-O2", "-Wall", "-o"])
-            .arg(&out)
-            .arg(&srcf)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "gcc {name}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let o = Command::new("gcc").args(["-O2", "-Wall", "-o"]).arg(&out).arg(&srcf).args(extra).output().unwrap();
+        assert!(o.status.success(), "gcc {name}: {}", String::from_utf8_lossy(&o.stderr));
     }
     out
 }
@@ -140,13 +112,7 @@ pub fn command(who: Who, prog: &Path) -> Command {
         Who::User => {
             ensure_user();
             let mut c = Command::new("setpriv");
-            c.args([
-                &format!("--reuid={USER}"),
-                &format!("--regid={USER}"),
-                "--clear-groups",
-                "--",
-            ])
-            .arg(prog);
+            c.args([&format!("--reuid={USER}"), &format!("--regid={USER}"), "--clear-groups", "--"]).arg(prog);
             c
         }
     }
@@ -165,14 +131,7 @@ pub struct Run {
 
 impl Run {
     pub fn new(who: Who, mode: Mode, dir: &Path) -> Run {
-        Run {
-            who,
-            mode,
-            dir: dir.to_path_buf(),
-            opts: vec![],
-            env: vec![],
-            stdin: None,
-        }
+        Run { who, mode, dir: dir.to_path_buf(), opts: vec![], env: vec![], stdin: None }
     }
     pub fn opt(mut self, k: &str, v: &str) -> Run {
         self.opts.push((k.into(), v.into()));
@@ -217,11 +176,7 @@ impl Run {
     pub fn run(&self, prog: &str, args: &[&str]) -> Out {
         let mut c = self.command(prog, args);
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        c.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+        c.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         let mut child = c.spawn().unwrap();
         if let Some(data) = &self.stdin {
             let mut sin = child.stdin.take().unwrap();
@@ -231,10 +186,7 @@ impl Run {
                 let _ = sin.write_all(&data);
             });
         }
-        Out(
-            child.wait_with_output().unwrap(),
-            format!("{:?}/{:?} {prog} {args:?}", self.who, self.mode),
-        )
+        Out(child.wait_with_output().unwrap(), format!("{:?}/{:?} {prog} {args:?}", self.who, self.mode))
     }
 }
 
@@ -258,13 +210,7 @@ impl Out {
         self.0.status.signal()
     }
     fn ctx(&self) -> String {
-        format!(
-            "[{}] status {:?}\nstdout: {}\nstderr: {}",
-            self.1,
-            self.0.status,
-            self.stdout(),
-            self.stderr()
-        )
+        format!("[{}] status {:?}\nstdout: {}\nstderr: {}", self.1, self.0.status, self.stdout(), self.stderr())
     }
     pub fn ok(&self) -> &Self {
         assert_eq!(self.code(), Some(0), "{}", self.ctx());
@@ -279,27 +225,15 @@ impl Out {
         self
     }
     pub fn has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stdout().contains(needle),
-            "stdout lacks {needle:?}\n{}",
-            self.ctx()
-        );
+        assert!(self.stdout().contains(needle), "stdout lacks {needle:?}\n{}", self.ctx());
         self
     }
     pub fn lacks(&self, needle: &str) -> &Self {
-        assert!(
-            !self.stdout().contains(needle),
-            "stdout has {needle:?}\n{}",
-            self.ctx()
-        );
+        assert!(!self.stdout().contains(needle), "stdout has {needle:?}\n{}", self.ctx());
         self
     }
     pub fn err_has(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr().contains(needle),
-            "stderr lacks {needle:?}\n{}",
-            self.ctx()
-        );
+        assert!(self.stderr().contains(needle), "stderr lacks {needle:?}\n{}", self.ctx());
         self
     }
 }
@@ -307,10 +241,7 @@ impl Out {
 /// A JSON report's field, as text (the reports are flat enough for this).
 pub fn field(json: &str, key: &str) -> String {
     let k = format!("\"{key}\": ");
-    let i = json
-        .find(&k)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + k.len();
+    let i = json.find(&k).unwrap_or_else(|| panic!("no {key} in {json}")) + k.len();
     let rest = &json[i..];
     let end = rest.find([',', '\n', '}']).unwrap();
     rest[..end].trim().trim_matches('"').to_string()

@@ -43,11 +43,7 @@ fn exit_codes_and_signals_propagate() {
             r.run(&p, &["abort"]).killed_by(libc::SIGABRT);
             let o = r.run(&p, &["pid"]);
             o.ok();
-            assert!(
-                !o.stdout().contains("pid 1\n"),
-                "the app must never be pid 1: {}",
-                o.stdout()
-            );
+            assert!(!o.stdout().contains("pid 1\n"), "the app must never be pid 1: {}", o.stdout());
         }
     }
 }
@@ -55,11 +51,7 @@ fn exit_codes_and_signals_propagate() {
 /// Start a long-running program, wait for "ready", send `sig` to the supervisor.
 fn signal_run(r: &Run, prog: &str, arg: &str, sig: i32) -> std::process::Output {
     let mut c = r.command(prog, &[arg]);
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut out = child.stdout.take().unwrap();
     let mut buf = [0u8; 6];
     use std::io::Read;
@@ -84,24 +76,10 @@ fn signals_to_the_supervisor_reach_the_program() {
             let r = Run::new(who, mode, s.path());
             for sig in [libc::SIGTERM, libc::SIGINT] {
                 let o = signal_run(&r, &p, "wait", sig);
-                assert_eq!(
-                    o.status.signal(),
-                    Some(sig),
-                    "{who:?}/{mode:?} no handler: {:?}",
-                    o.status
-                );
+                assert_eq!(o.status.signal(), Some(sig), "{who:?}/{mode:?} no handler: {:?}", o.status);
                 let o = signal_run(&r, &p, "handler", sig);
-                assert_eq!(
-                    o.status.code(),
-                    Some(42),
-                    "{who:?}/{mode:?} handler: {:?}",
-                    o.status
-                );
-                assert_eq!(
-                    String::from_utf8_lossy(&o.stdout),
-                    format!("handled {sig:02}\n"),
-                    "{who:?}/{mode:?}"
-                );
+                assert_eq!(o.status.code(), Some(42), "{who:?}/{mode:?} handler: {:?}", o.status);
+                assert_eq!(String::from_utf8_lossy(&o.stdout), format!("handled {sig:02}\n"), "{who:?}/{mode:?}");
             }
         }
     }
@@ -117,42 +95,25 @@ fn orphans_are_reaped_and_only_own_processes_are_visible() {
             let o = Run::new(who, mode, s.path()).run("/bin/sh", &["-c", script]);
             o.ok();
             let lines: Vec<String> = o.stdout().lines().map(String::from).collect();
-            assert!(
-                !lines.iter().any(|l| l.contains(") Z ")),
-                "zombie left: {lines:?}"
-            );
+            assert!(!lines.iter().any(|l| l.contains(") Z ")), "zombie left: {lines:?}");
             // init (1), the shell (2), the reading subshell: nothing of the host.
-            assert!(
-                lines.len() <= 4,
-                "{who:?}/{mode:?} sees too many processes: {lines:?}"
-            );
-            assert!(
-                lines.iter().any(|l| l.starts_with("1 (")),
-                "no pid 1: {lines:?}"
-            );
+            assert!(lines.len() <= 4, "{who:?}/{mode:?} sees too many processes: {lines:?}");
+            assert!(lines.iter().any(|l| l.starts_with("1 (")), "no pid 1: {lines:?}");
         }
     }
 }
 
 #[test]
 fn pipelines_are_byte_exact() {
-    let data: Vec<u8> = (0..100u32 << 20)
-        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-        .collect();
+    let data: Vec<u8> = (0..100u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
     let s = Scratch::new("pipe");
     for who in BOTH {
         for mode in MODES {
-            let o = Run::new(who, mode, s.path())
-                .stdin(data.clone())
-                .run("/bin/cat", &[]);
+            let o = Run::new(who, mode, s.path()).stdin(data.clone()).run("/bin/cat", &[]);
             o.ok();
-            assert!(
-                o.0.stdout == data,
-                "{who:?}/{mode:?}: 100 MiB through cat differs"
-            );
+            assert!(o.0.stdout == data, "{who:?}/{mode:?}: 100 MiB through cat differs");
             // stderr and stdout stay separate, in order.
-            let o =
-                Run::new(who, mode, s.path()).run("/bin/sh", &["-c", "echo a; echo b >&2; echo c"]);
+            let o = Run::new(who, mode, s.path()).run("/bin/sh", &["-c", "echo a; echo b >&2; echo c"]);
             assert_eq!(o.stdout(), "a\nc\n");
             assert_eq!(o.stderr(), "b\n");
         }
@@ -181,35 +142,19 @@ int main(void) {
     for who in BOTH {
         for mode in MODES {
             let r = Run::new(who, mode, s.path());
-            let o = r.run(
-                "/bin/sh",
-                &[
-                    "-c",
-                    "cat /proc/net/dev | tail -n +3 | cut -d: -f1; hostname",
-                ],
-            );
+            let o = r.run("/bin/sh", &["-c", "cat /proc/net/dev | tail -n +3 | cut -d: -f1; hostname"]);
             o.ok();
-            assert_eq!(
-                o.stdout().split_whitespace().collect::<Vec<_>>(),
-                ["lo", "sandbox"],
-                "{who:?}/{mode:?}"
-            );
+            assert_eq!(o.stdout().split_whitespace().collect::<Vec<_>>(), ["lo", "sandbox"], "{who:?}/{mode:?}");
             // A host process of the test survives kill(-1) and kill(0) from inside.
             let mut victim = Command::new("sleep").arg("30").spawn().unwrap();
             let o = r.run(kill_all.to_str().unwrap(), &[]);
             assert!(o.stdout().contains("sethostname = -1"), "{}", o.stdout());
-            assert!(
-                victim.try_wait().unwrap().is_none(),
-                "{who:?}/{mode:?}: kill from inside reached the host"
-            );
+            assert!(victim.try_wait().unwrap().is_none(), "{who:?}/{mode:?}: kill from inside reached the host");
             victim.kill().unwrap();
             victim.wait().unwrap();
         }
     }
-    assert_eq!(
-        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
-        host_name
-    );
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(), host_name);
 }
 
 #[test]
@@ -217,33 +162,17 @@ fn sigkill_to_the_supervisor_kills_everything_inside() {
     let s = Scratch::new("pdeath");
     for who in BOTH {
         for mode in MODES {
-            let marker = format!(
-                "{}.{}",
-                4000 + std::process::id() % 1000,
-                who as u8 * 2 + mode as u8
-            );
+            let marker = format!("{}.{}", 4000 + std::process::id() % 1000, who as u8 * 2 + mode as u8);
             let script = format!("sleep {marker} & sleep {marker}");
-            let mut child = Run::new(who, mode, s.path())
-                .command("/bin/sh", &["-c", &script])
-                .spawn()
-                .unwrap();
+            let mut child = Run::new(who, mode, s.path()).command("/bin/sh", &["-c", &script]).spawn().unwrap();
             let running = || {
-                let o = Command::new("pgrep")
-                    .args(["-f", &format!("^sleep {marker}")])
-                    .output()
-                    .unwrap();
+                let o = Command::new("pgrep").args(["-f", &format!("^sleep {marker}")]).output().unwrap();
                 String::from_utf8_lossy(&o.stdout).lines().count()
             };
-            assert!(
-                eventually(3000, || running() == 2),
-                "{who:?}/{mode:?}: sleeps never started"
-            );
+            assert!(eventually(3000, || running() == 2), "{who:?}/{mode:?}: sleeps never started");
             child.kill().unwrap();
             child.wait().unwrap();
-            assert!(
-                eventually(1000, || running() == 0),
-                "{who:?}/{mode:?}: processes outlived the supervisor"
-            );
+            assert!(eventually(1000, || running() == 0), "{who:?}/{mode:?}: processes outlived the supervisor");
         }
     }
 }
@@ -267,21 +196,14 @@ int main(int argc, char **argv) { FILE *f = fopen(argv[1], "w"); if (f) fclose(f
                 .opt("cgroup-dir", "/sys/fs/cgroup/pids/sandbox-no-such-dir")
                 .run(touch.to_str().unwrap(), &[m]);
             o.exit(125).err_has("sandbox: cgroup");
-            assert!(
-                !marker.exists(),
-                "{who:?}/{mode:?}: main ran after a failed step"
-            );
+            assert!(!marker.exists(), "{who:?}/{mode:?}: main ran after a failed step");
             // A bad value in bare mode is an error too, not a silently dropped limit.
-            let o = Run::new(who, mode, s.path())
-                .opt("memory", "lots")
-                .run(touch.to_str().unwrap(), &[m]);
+            let o = Run::new(who, mode, s.path()).opt("memory", "lots").run(touch.to_str().unwrap(), &[m]);
             o.exit(125).err_has("not a size");
             assert!(!marker.exists());
         }
     }
-    let o = Run::new(Who::Root, Mode::Bare, s.path())
-        .env("SANDBOX_MEMRY", "1M")
-        .run(touch.to_str().unwrap(), &[m]);
+    let o = Run::new(Who::Root, Mode::Bare, s.path()).env("SANDBOX_MEMRY", "1M").run(touch.to_str().unwrap(), &[m]);
     o.exit(125).err_has("SANDBOX_MEMRY: unknown variable");
     assert!(!marker.exists());
 }
@@ -297,11 +219,7 @@ fn bare_and_launcher_give_the_same_view() {
         l.ok();
         b.ok();
         // The library's own directory is bound in both; everything else must match.
-        assert_eq!(
-            l.stdout(),
-            b.stdout(),
-            "{who:?}: launcher and bare views differ"
-        );
+        assert_eq!(l.stdout(), b.stdout(), "{who:?}: launcher and bare views differ");
         assert!(l.stdout().contains("NoNewPrivs:\t1"));
         assert!(l.stdout().contains("CapEff:\t0000000000000000"));
     }

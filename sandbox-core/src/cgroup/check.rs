@@ -61,11 +61,8 @@ pub fn host_report_in(root: &str) -> HostCgroups {
         };
         if let Some(own) = &h.own_dir {
             probe(own, root, &mut r);
-            let exists =
-                |d: &str, n: &str| sys::fstatat(sys::AT_FDCWD, file(d, n).as_bytes(), 0).is_ok();
-            r.memsw = h.version == Version::V1
-                && h.has("memory")
-                && exists(own, "memory.memsw.limit_in_bytes");
+            let exists = |d: &str, n: &str| sys::fstatat(sys::AT_FDCWD, file(d, n).as_bytes(), 0).is_ok();
+            r.memsw = h.version == Version::V1 && h.has("memory") && exists(own, "memory.memsw.limit_in_bytes");
             // The root cgroup has neither file; a child or the caller's own cgroup tells.
             r.memory_peak |= h.version == Version::V2 && exists(own, "memory.peak");
             r.cgroup_kill |= h.version == Version::V2 && exists(own, "cgroup.kill");
@@ -91,8 +88,7 @@ fn probe(own: &str, root: &str, r: &mut HostHierarchy) {
     match sys::mkdirat(sys::AT_FDCWD, child.as_bytes(), 0o755) {
         Ok(()) => {
             r.can_create = true;
-            let exists =
-                |n: &str| sys::fstatat(sys::AT_FDCWD, file(&child, n).as_bytes(), 0).is_ok();
+            let exists = |n: &str| sys::fstatat(sys::AT_FDCWD, file(&child, n).as_bytes(), 0).is_ok();
             if r.version == Version::V2 {
                 r.cgroup_kill = exists("cgroup.kill");
                 r.memory_peak = exists("memory.peak");

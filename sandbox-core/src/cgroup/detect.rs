@@ -56,14 +56,10 @@ pub struct Host {
 impl Host {
     /// The v1 hierarchy carrying `controller`, or the v2 one if it carries it there.
     pub fn for_controller(&self, controller: &str) -> Option<&Hierarchy> {
-        self.hierarchies
-            .iter()
-            .find(|h| h.own_dir.is_some() && h.has(controller))
+        self.hierarchies.iter().find(|h| h.own_dir.is_some() && h.has(controller))
     }
     pub fn v2(&self) -> Option<&Hierarchy> {
-        self.hierarchies
-            .iter()
-            .find(|h| h.version == Version::V2 && h.own_dir.is_some())
+        self.hierarchies.iter().find(|h| h.version == Version::V2 && h.own_dir.is_some())
     }
 }
 
@@ -103,15 +99,8 @@ pub fn parse_mountinfo(text: &str) -> Vec<CgroupMount> {
         } else {
             Vec::new()
         };
-        let m = CgroupMount {
-            version,
-            root: unescape(f[3]),
-            mount_point: unescape(f[4]),
-            controllers,
-        };
-        let dup = out
-            .iter()
-            .any(|o| o.version == m.version && same_set(&o.controllers, &m.controllers));
+        let m = CgroupMount { version, root: unescape(f[3]), mount_point: unescape(f[4]), controllers };
+        let dup = out.iter().any(|o| o.version == m.version && same_set(&o.controllers, &m.controllers));
         if !dup {
             out.push(m);
         }
@@ -135,16 +124,8 @@ pub fn parse_proc_cgroup(text: &str) -> Vec<Membership> {
             continue;
         };
         let Ok(id) = id.parse() else { continue };
-        let controllers = ctl
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(|c| c.to_string())
-            .collect();
-        out.push(Membership {
-            id,
-            controllers,
-            path: path.to_string(),
-        });
+        let controllers = ctl.split(',').filter(|c| !c.is_empty()).map(|c| c.to_string()).collect();
+        out.push(Membership { id, controllers, path: path.to_string() });
     }
     out
 }
@@ -175,11 +156,7 @@ pub fn dir_of(mount_point: &str, root: &str, path: &str) -> Option<String> {
 
 /// Join mounts and memberships into hierarchies (pure; `read_controllers` reads a v2
 /// cgroup's `cgroup.controllers`).
-pub fn combine(
-    mounts: &[CgroupMount],
-    members: &[Membership],
-    read_controllers: impl Fn(&str) -> Vec<String>,
-) -> Host {
+pub fn combine(mounts: &[CgroupMount], members: &[Membership], read_controllers: impl Fn(&str) -> Vec<String>) -> Host {
     let mut host = Host::default();
     for m in mounts {
         let member = members.iter().find(|g| match m.version {
@@ -213,10 +190,7 @@ pub fn detect() -> Result<Host> {
         let mut p = String::from(dir);
         p.push_str("/cgroup.controllers");
         match sys::read_file(p.as_bytes()) {
-            Ok(t) => String::from_utf8_lossy(&t)
-                .split_whitespace()
-                .map(|c| c.to_string())
-                .collect(),
+            Ok(t) => String::from_utf8_lossy(&t).split_whitespace().map(|c| c.to_string()).collect(),
             Err(_) => Vec::new(),
         }
     }))
@@ -232,10 +206,7 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -280,14 +251,10 @@ mod tests {
         assert_eq!(m[4].controllers, vec!["name=systemd"]);
         assert_eq!(m[5].version, Version::V2);
         assert!(m[5].controllers.is_empty());
-        let co = parse_mountinfo(
-            "1 2 0:9 / /c rw - cgroup cgroup rw,nosuid,cpu,cpuacct,clone_children\n",
-        );
+        let co = parse_mountinfo("1 2 0:9 / /c rw - cgroup cgroup rw,nosuid,cpu,cpuacct,clone_children\n");
         assert_eq!(co[0].controllers, vec!["cpu", "cpuacct"]);
         // An escaped mount point of a subtree mount.
-        let sub = parse_mountinfo(
-            "90 35 0:32 /process_api /mnt/mem\\040x rw - cgroup cgroup rw,memory\n",
-        );
+        let sub = parse_mountinfo("90 35 0:32 /process_api /mnt/mem\\040x rw - cgroup cgroup rw,memory\n");
         assert_eq!(sub[0].mount_point, "/mnt/mem x");
         assert_eq!(sub[0].root, "/process_api");
     }
@@ -298,34 +265,17 @@ mod tests {
         assert_eq!(g.len(), 6);
         assert_eq!(
             g[2],
-            Membership {
-                id: 4,
-                controllers: vec!["memory".into()],
-                path: "/process_api/0ddad217".into()
-            }
+            Membership { id: 4, controllers: vec!["memory".into()], path: "/process_api/0ddad217".into() }
         );
-        assert_eq!(
-            g[5],
-            Membership {
-                id: 0,
-                controllers: vec![],
-                path: "/".into()
-            }
-        );
+        assert_eq!(g[5], Membership { id: 0, controllers: vec![], path: "/".into() });
         let co = parse_proc_cgroup("3:cpu,cpuacct:/a/b\n");
         assert_eq!(co[0].controllers, vec!["cpu", "cpuacct"]);
     }
 
     #[test]
     fn dirs() {
-        assert_eq!(
-            dir_of("/sys/fs/cgroup/memory", "/", "/a/b").as_deref(),
-            Some("/sys/fs/cgroup/memory/a/b")
-        );
-        assert_eq!(
-            dir_of("/sys/fs/cgroup/unified", "/", "/").as_deref(),
-            Some("/sys/fs/cgroup/unified")
-        );
+        assert_eq!(dir_of("/sys/fs/cgroup/memory", "/", "/a/b").as_deref(), Some("/sys/fs/cgroup/memory/a/b"));
+        assert_eq!(dir_of("/sys/fs/cgroup/unified", "/", "/").as_deref(), Some("/sys/fs/cgroup/unified"));
         assert_eq!(dir_of("/m", "/a", "/a/b").as_deref(), Some("/m/b"));
         assert_eq!(dir_of("/m", "/a", "/a").as_deref(), Some("/m"));
         assert_eq!(dir_of("/m", "/a", "/ab"), None);
@@ -334,20 +284,10 @@ mod tests {
 
     #[test]
     fn combined() {
-        let host = combine(
-            &parse_mountinfo(MOUNTINFO),
-            &parse_proc_cgroup(PROC_CGROUP),
-            |_| vec!["hugetlb".into()],
-        );
+        let host = combine(&parse_mountinfo(MOUNTINFO), &parse_proc_cgroup(PROC_CGROUP), |_| vec!["hugetlb".into()]);
         let mem = host.for_controller("memory").unwrap();
-        assert_eq!(
-            mem.own_dir.as_deref(),
-            Some("/sys/fs/cgroup/memory/process_api/0ddad217")
-        );
-        assert_eq!(
-            host.for_controller("cpu").unwrap().own_dir.as_deref(),
-            Some("/sys/fs/cgroup/cpu")
-        );
+        assert_eq!(mem.own_dir.as_deref(), Some("/sys/fs/cgroup/memory/process_api/0ddad217"));
+        assert_eq!(host.for_controller("cpu").unwrap().own_dir.as_deref(), Some("/sys/fs/cgroup/cpu"));
         let v2 = host.v2().unwrap();
         assert_eq!(v2.own_dir.as_deref(), Some("/sys/fs/cgroup/unified"));
         assert_eq!(v2.controllers, vec!["hugetlb"]);

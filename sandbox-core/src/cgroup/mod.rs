@@ -97,22 +97,12 @@ impl RunCgroup {
 
     /// As `create`; `account_memory` adds a memory leaf without a memory limit, so a report
     /// can give the tree's peak memory (about 0.25 ms per run, so only when one is wanted).
-    pub fn create_with(
-        root: &str,
-        run: &str,
-        limits: &Limits,
-        account_memory: bool,
-    ) -> Result<RunCgroup> {
+    pub fn create_with(root: &str, run: &str, limits: &Limits, account_memory: bool) -> Result<RunCgroup> {
         check_name(root, true)?;
         check_name(run, false)?;
         let host = detect::detect()?;
-        let mut rc = RunCgroup {
-            leaves: Vec::new(),
-            parents: Vec::new(),
-            owned: true,
-            limits: limits.clone(),
-            done: false,
-        };
+        let mut rc =
+            RunCgroup { leaves: Vec::new(), parents: Vec::new(), owned: true, limits: limits.clone(), done: false };
 
         // Which controllers we want, by name.
         let mut want: Vec<(&str, u8)> = Vec::new();
@@ -134,13 +124,7 @@ impl RunCgroup {
                     w = w.with(*bit);
                 }
             }
-            if let Some(leaf) = make_leaf(
-                h.own_dir.as_deref().unwrap_or_default(),
-                root,
-                run,
-                Version::V2,
-                w,
-            )? {
+            if let Some(leaf) = make_leaf(h.own_dir.as_deref().unwrap_or_default(), root, run, Version::V2, w)? {
                 rc.push(leaf, root);
             }
         }
@@ -163,13 +147,7 @@ impl RunCgroup {
                     w = w.with(*bit);
                 }
             }
-            if let Some(leaf) = make_leaf(
-                h.own_dir.as_deref().unwrap_or_default(),
-                root,
-                run,
-                Version::V1,
-                w,
-            )? {
+            if let Some(leaf) = make_leaf(h.own_dir.as_deref().unwrap_or_default(), root, run, Version::V1, w)? {
                 rc.push(leaf, root);
             }
         }
@@ -187,26 +165,19 @@ impl RunCgroup {
     /// the limits there. It is never removed. A directory we cannot write is an error.
     pub fn from_dir(dir: &str, limits: &Limits) -> Result<RunCgroup> {
         let dir = dir.trim_end_matches('/');
-        let fd = sys::open(dir.as_bytes(), libc::O_RDONLY | libc::O_DIRECTORY)
-            .map_err(|e| Error::new("cgroup", dir, e))?;
+        let fd =
+            sys::open(dir.as_bytes(), libc::O_RDONLY | libc::O_DIRECTORY).map_err(|e| Error::new("cgroup", dir, e))?;
         let st = sys::fstatfs(fd);
         sys::close(fd);
         let st = st.map_err(|e| Error::new("cgroup", dir, e))?;
         let version = match st.f_type as i64 {
             CGROUP_SUPER_MAGIC => Version::V1,
             CGROUP2_SUPER_MAGIC => Version::V2,
-            _ => {
-                return Err(Error::new(
-                    "cgroup",
-                    format!("{dir} is not a cgroup directory"),
-                    libc::EINVAL,
-                ))
-            }
+            _ => return Err(Error::new("cgroup", format!("{dir} is not a cgroup directory"), libc::EINVAL)),
         };
         // Attaching later must work: check now so the caller fails before running anything.
         let procs = file(dir, "cgroup.procs");
-        let fd = sys::open(procs.as_bytes(), libc::O_WRONLY)
-            .map_err(|e| Error::new("cgroup", procs, e))?;
+        let fd = sys::open(procs.as_bytes(), libc::O_WRONLY).map_err(|e| Error::new("cgroup", procs, e))?;
         sys::close(fd);
         let ctl = match version {
             Version::V1 => v1::present(dir),
@@ -217,11 +188,7 @@ impl RunCgroup {
             Version::V2 => v2::apply(dir, ctl, limits)?,
         }
         Ok(RunCgroup {
-            leaves: alloc::vec![Leaf {
-                dir: String::from(dir),
-                version,
-                ctl
-            }],
+            leaves: alloc::vec![Leaf { dir: String::from(dir), version, ctl }],
             parents: Vec::new(),
             owned: false,
             limits: limits.clone(),
@@ -242,13 +209,10 @@ impl RunCgroup {
     pub fn mechanism(&self, limit: LimitKind) -> Mech {
         let l = &self.limits;
         let by = |bit: u8| {
-            self.leaves
-                .iter()
-                .find(|x| x.ctl.has(bit))
-                .map(|x| match x.version {
-                    Version::V1 => Mech::CgroupV1,
-                    Version::V2 => Mech::CgroupV2,
-                })
+            self.leaves.iter().find(|x| x.ctl.has(bit)).map(|x| match x.version {
+                Version::V1 => Mech::CgroupV1,
+                Version::V2 => Mech::CgroupV2,
+            })
         };
         match limit {
             LimitKind::Memory if l.memory.is_some() => by(Ctl::MEMORY).unwrap_or(Mech::Rlimit),
@@ -266,16 +230,12 @@ impl RunCgroup {
     }
 
     fn has_tree_cpu(&self) -> bool {
-        self.leaves
-            .iter()
-            .any(|x| x.version == Version::V2 || x.ctl.has(Ctl::CPUACCT))
+        self.leaves.iter().any(|x| x.version == Version::V2 || x.ctl.has(Ctl::CPUACCT))
     }
 
     /// The controllers this run has a cgroup for.
     pub fn controllers(&self) -> Ctl {
-        self.leaves
-            .iter()
-            .fold(Ctl::default(), |c, l| Ctl(c.0 | l.ctl.0))
+        self.leaves.iter().fold(Ctl::default(), |c, l| Ctl(c.0 | l.ctl.0))
     }
 
     /// The leaf directories, e.g. for a report.
@@ -418,13 +378,7 @@ pub(crate) fn unavailable(e: i32) -> bool {
 
 /// mkdir `<own>/<root>` (each component) then `<own>/<root>/<run>` and enable `want` there
 /// on v2. `Ok(None)`: this hierarchy is not writable by us.
-fn make_leaf(
-    own: &str,
-    root: &str,
-    run: &str,
-    version: Version,
-    want: Ctl,
-) -> Result<Option<Leaf>> {
+fn make_leaf(own: &str, root: &str, run: &str, version: Version, want: Ctl) -> Result<Option<Leaf>> {
     if own.is_empty() {
         return Ok(None);
     }
@@ -447,37 +401,19 @@ fn make_leaf(
             Version::V1 => want,
         };
         match sys::mkdirat(sys::AT_FDCWD, leaf.as_bytes(), 0o755) {
-            Ok(()) => {
-                return Ok(Some(Leaf {
-                    dir: leaf,
-                    version,
-                    ctl,
-                }))
-            }
+            Ok(()) => return Ok(Some(Leaf { dir: leaf, version, ctl })),
             // Another run removed the empty parent between our two mkdirs.
             Err(libc::ENOENT) => continue,
             // A stale leaf of a dead run with the same name: reuse the name only if empty.
-            Err(libc::EEXIST) => {
-                match sys::unlinkat(sys::AT_FDCWD, leaf.as_bytes(), libc::AT_REMOVEDIR) {
-                    Ok(()) | Err(libc::ENOENT) => continue,
-                    Err(e) => {
-                        return Err(Error::new(
-                            "cgroup",
-                            format!("{leaf} exists and is in use"),
-                            e,
-                        ))
-                    }
-                }
-            }
+            Err(libc::EEXIST) => match sys::unlinkat(sys::AT_FDCWD, leaf.as_bytes(), libc::AT_REMOVEDIR) {
+                Ok(()) | Err(libc::ENOENT) => continue,
+                Err(e) => return Err(Error::new("cgroup", format!("{leaf} exists and is in use"), e)),
+            },
             Err(e) if unavailable(e) => return Ok(None),
             Err(e) => return Err(Error::new("cgroup", format!("mkdir {leaf}"), e)),
         }
     }
-    Err(Error::new(
-        "cgroup",
-        format!("mkdir {leaf}: parent keeps disappearing"),
-        libc::ENOENT,
-    ))
+    Err(Error::new("cgroup", format!("mkdir {leaf}: parent keeps disappearing"), libc::ENOENT))
 }
 
 /// rmdir, waiting a bounded time for exiting processes to leave (EBUSY).
@@ -510,11 +446,7 @@ fn check_name(s: &str, multi: bool) -> Result<()> {
         || (!multi && s.contains('/'))
         || s.contains('\n');
     if bad {
-        return Err(Error::new(
-            "cgroup",
-            format!("bad cgroup name {s:?}"),
-            libc::EINVAL,
-        ));
+        return Err(Error::new("cgroup", format!("bad cgroup name {s:?}"), libc::EINVAL));
     }
     Ok(())
 }

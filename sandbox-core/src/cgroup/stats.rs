@@ -102,27 +102,13 @@ mod tests {
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"99999999999999999999999"), None);
         assert_eq!(parse_u64(b"18446744073709551616"), None);
-        assert_eq!(
-            parse_u64(b"9223372036854771712\n"),
-            Some(9223372036854771712)
-        );
+        assert_eq!(parse_u64(b"9223372036854771712\n"), Some(9223372036854771712));
     }
 
     #[test]
     fn memory_events_v2() {
-        let e =
-            MemoryEvents::parse_v2(b"low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n");
-        assert_eq!(
-            e,
-            MemoryEvents {
-                low: 0,
-                high: 0,
-                max: 12,
-                oom: 1,
-                oom_kill: 1,
-                oom_group_kill: 0
-            }
-        );
+        let e = MemoryEvents::parse_v2(b"low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n");
+        assert_eq!(e, MemoryEvents { low: 0, high: 0, max: 12, oom: 1, oom_kill: 1, oom_group_kill: 0 });
         // Older kernels lack oom_group_kill.
         let e = MemoryEvents::parse_v2(b"low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\n");
         assert_eq!((e.max, e.oom_kill, e.oom_group_kill), (3, 2, 0));
@@ -142,10 +128,7 @@ mod tests {
         assert_eq!(keyed(s, "user_usec"), Some(100));
         assert_eq!(keyed(s, "nr_throttled"), Some(0));
         // A key that is a prefix of another must not match it.
-        assert_eq!(
-            keyed(b"usage_usec_x 5\nusage_usec 7\n", "usage_usec"),
-            Some(7)
-        );
+        assert_eq!(keyed(b"usage_usec_x 5\nusage_usec 7\n", "usage_usec"), Some(7));
         assert_eq!(v2_cpu_ns(b"user_usec 1\n"), None);
     }
 
@@ -158,17 +141,8 @@ mod tests {
 
     #[test]
     fn oom_control_v1() {
-        assert_eq!(
-            v1_oom_kills(b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"),
-            Some(2)
-        );
+        assert_eq!(v1_oom_kills(b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"), Some(2));
         assert_eq!(v1_oom_kills(b"oom_kill_disable 0\nunder_oom 0\n"), None);
-        assert_eq!(
-            keyed(
-                b"oom_kill_disable 0\nunder_oom 1\noom_kill 2\n",
-                "under_oom"
-            ),
-            Some(1)
-        );
+        assert_eq!(keyed(b"oom_kill_disable 0\nunder_oom 1\noom_kill 2\n", "under_oom"), Some(1));
     }
 }

@@ -45,29 +45,17 @@ fn wait(pid: i32) -> i32 {
 }
 
 fn read_str(dir: &str, name: &str) -> String {
-    String::from_utf8(read(dir, name).unwrap_or_default())
-        .unwrap()
-        .trim()
-        .to_string()
+    String::from_utf8(read(dir, name).unwrap_or_default()).unwrap().trim().to_string()
 }
 
 fn leaf_with(rc: &RunCgroup, bit: u8) -> String {
-    rc.leaves
-        .iter()
-        .find(|l| l.ctl.has(bit))
-        .expect("leaf")
-        .dir
-        .clone()
+    rc.leaves.iter().find(|l| l.ctl.has(bit)).expect("leaf").dir.clone()
 }
 
 fn assert_gone(dirs: &[String]) {
     for d in dirs {
         assert!(!Path::new(d).exists(), "{d} left behind");
-        assert!(
-            !Path::new(parent_of(d)).exists(),
-            "{} left behind",
-            parent_of(d)
-        );
+        assert!(!Path::new(parent_of(d)).exists(), "{} left behind", parent_of(d));
     }
 }
 
@@ -76,10 +64,7 @@ fn all_dirs(rc: &RunCgroup) -> Vec<String> {
 }
 
 fn spin_cpu(ms: u64) {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     loop {
         // SAFETY: writes into a local timespec.
         unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
@@ -92,19 +77,8 @@ fn spin_cpu(ms: u64) {
 #[test]
 fn names_are_checked() {
     let l = Limits::default();
-    for (r, n) in [
-        ("", "x"),
-        ("/abs", "x"),
-        ("a/../b", "x"),
-        ("a", "b/c"),
-        ("a", ".."),
-        ("a//b", "x"),
-    ] {
-        assert_eq!(
-            RunCgroup::create(r, n, &l).unwrap_err().errno,
-            libc::EINVAL,
-            "{r} {n}"
-        );
+    for (r, n) in [("", "x"), ("/abs", "x"), ("a/../b", "x"), ("a", "b/c"), ("a", ".."), ("a//b", "x")] {
+        assert_eq!(RunCgroup::create(r, n, &l).unwrap_err().errno, libc::EINVAL, "{r} {n}");
     }
     assert_eq!(cfs(500), (50_000, 100_000));
     assert_eq!(cfs(2000), (200_000, 100_000));
@@ -116,11 +90,7 @@ fn memory_limit_oom_and_peak() {
     if !is_root() {
         return;
     }
-    let limits = Limits {
-        memory: Some(64 << 20),
-        pids: Some(16),
-        ..Limits::default()
-    };
+    let limits = Limits { memory: Some(64 << 20), pids: Some(16), ..Limits::default() };
     let rc = RunCgroup::create(&root("oom"), "run-1", &limits).unwrap();
     let dirs = all_dirs(&rc);
     let host = detect::detect().unwrap();
@@ -167,16 +137,10 @@ fn memory_limit_oom_and_peak() {
     rc.attach(pid).unwrap();
     go(fd);
     let st = wait(pid);
-    assert!(
-        libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL,
-        "status {st:#x}"
-    );
+    assert!(libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL, "status {st:#x}");
     assert!(rc.oom_kills().unwrap() >= 1);
     let peak = rc.peak_memory().unwrap();
-    assert!(
-        peak > 48 << 20 && peak <= (64 << 20) + (1 << 20),
-        "peak {peak}"
-    );
+    assert!(peak > 48 << 20 && peak <= (64 << 20) + (1 << 20), "peak {peak}");
     let ev = rc.memory_events().unwrap();
     // Not ev.max: on this 6.18 v1 host memory.failcnt and memsw.failcnt both stay 0 after an
     // OOM kill with memsw == limit (measured); oom_kill is the reliable signal.
@@ -190,10 +154,7 @@ fn pids_limit_stops_fork_bomb() {
     if !is_root() {
         return;
     }
-    let limits = Limits {
-        pids: Some(16),
-        ..Limits::default()
-    };
+    let limits = Limits { pids: Some(16), ..Limits::default() };
     let rc = RunCgroup::create(&root("pids"), "run-1", &limits).unwrap();
     let dirs = all_dirs(&rc);
     if detect::detect().unwrap().for_controller("pids").is_none() {
@@ -237,11 +198,7 @@ fn cpu_time_and_quota() {
     if !is_root() {
         return;
     }
-    let limits = Limits {
-        cpus_milli: Some(500),
-        time: Some(1_000_000_000),
-        ..Limits::default()
-    };
+    let limits = Limits { cpus_milli: Some(500), time: Some(1_000_000_000), ..Limits::default() };
     let rc = RunCgroup::create(&root("cpu"), "run-1", &limits).unwrap();
     let dirs = all_dirs(&rc);
     if let Some(h) = detect::detect().unwrap().for_controller("cpu") {
@@ -268,11 +225,7 @@ fn cpu_time_and_quota() {
     let used = rc.cpu_ns().unwrap() - before;
     assert!(used >= 250_000_000, "cpu {used} ns");
     // Half a CPU: 300 ms of CPU take at least ~600 ms of wall time (minus the first period).
-    assert!(
-        t.elapsed().as_millis() >= 450,
-        "quota not applied: {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed().as_millis() >= 450, "quota not applied: {:?}", t.elapsed());
     rc.remove().unwrap();
     assert_gone(&dirs);
 }
@@ -286,13 +239,7 @@ fn v2_leaf_accounts_and_kills() {
     let Some(v2h) = host.v2() else { return };
     let rc = RunCgroup::create(&root("v2"), "run-1", &Limits::default()).unwrap();
     let dirs = all_dirs(&rc);
-    let leaf = rc
-        .leaves
-        .iter()
-        .find(|l| l.version == Version::V2)
-        .expect("v2 leaf")
-        .dir
-        .clone();
+    let leaf = rc.leaves.iter().find(|l| l.version == Version::V2).expect("v2 leaf").dir.clone();
     assert!(leaf.starts_with(v2h.own_dir.as_deref().unwrap()));
     let (pid, fd) = spawn(|| loop {
         spin_cpu(u64::MAX);
@@ -310,10 +257,7 @@ fn v2_leaf_accounts_and_kills() {
     assert!(rc.cpu_ns().unwrap() >= 100_000_000);
     v2::kill(&leaf).unwrap();
     let st = wait(pid);
-    assert!(
-        libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL,
-        "status {st:#x}"
-    );
+    assert!(libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL, "status {st:#x}");
     rc.remove().unwrap();
     assert_gone(&dirs);
 }
@@ -323,15 +267,7 @@ fn drop_kills_and_removes() {
     if !is_root() {
         return;
     }
-    let rc = RunCgroup::create(
-        &root("drop"),
-        "run-1",
-        &Limits {
-            pids: Some(4),
-            ..Limits::default()
-        },
-    )
-    .unwrap();
+    let rc = RunCgroup::create(&root("drop"), "run-1", &Limits { pids: Some(4), ..Limits::default() }).unwrap();
     let dirs = all_dirs(&rc);
     let (pid, fd) = spawn(|| loop {
         // SAFETY: plain pause.
@@ -341,10 +277,7 @@ fn drop_kills_and_removes() {
     go(fd);
     drop(rc);
     let st = wait(pid);
-    assert!(
-        libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL,
-        "status {st:#x}"
-    );
+    assert!(libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL, "status {st:#x}");
     assert_gone(&dirs);
 }
 
@@ -357,27 +290,15 @@ fn from_dir_writes_limits_and_keeps_dir() {
     assert!(RunCgroup::from_dir("/nonexistent-sandbox-dir", &Limits::default()).is_err());
     let host = detect::detect().unwrap();
     let mut tried = 0;
-    for h in host
-        .hierarchies
-        .iter()
-        .filter(|h| h.has("pids") || h.version == Version::V2)
-    {
+    for h in host.hierarchies.iter().filter(|h| h.has("pids") || h.version == Version::V2) {
         let Some(own) = &h.own_dir else { continue };
         let dir = format!("{own}/{}", root("fromdir"));
         sys::mkdirat(sys::AT_FDCWD, dir.as_bytes(), 0o755).unwrap();
-        let limits = Limits {
-            pids: Some(8),
-            memory: Some(32 << 20),
-            ..Limits::default()
-        };
+        let limits = Limits { pids: Some(8), memory: Some(32 << 20), ..Limits::default() };
         let rc = RunCgroup::from_dir(&format!("{dir}/"), &limits).unwrap();
         if h.has("pids") {
             assert_eq!(read_str(&dir, "pids.max"), "8");
-            let want = if h.version == Version::V1 {
-                Mech::CgroupV1
-            } else {
-                Mech::CgroupV2
-            };
+            let want = if h.version == Version::V1 { Mech::CgroupV1 } else { Mech::CgroupV2 };
             assert_eq!(rc.mechanism(LimitKind::Pids), want);
         } else {
             assert_eq!(rc.mechanism(LimitKind::Pids), Mech::Rlimit);
@@ -391,10 +312,7 @@ fn from_dir_writes_limits_and_keeps_dir() {
         go(fd);
         assert_eq!(wait(pid), 3 << 8);
         rc.remove().unwrap();
-        assert!(
-            Path::new(&dir).is_dir(),
-            "from_dir must not remove the caller's dir"
-        );
+        assert!(Path::new(&dir).is_dir(), "from_dir must not remove the caller's dir");
         sys::unlinkat(sys::AT_FDCWD, dir.as_bytes(), libc::AT_REMOVEDIR).unwrap();
         tried += 1;
     }
@@ -408,19 +326,11 @@ fn unprivileged_caller_falls_back_to_rlimits() {
     }
     let r = root("unpriv");
     let (pid, fd) = spawn(|| {
-        if sys::setresgid(65534).is_err()
-            || sys::setgroups_empty().is_err()
-            || sys::setresuid(65534).is_err()
-        {
+        if sys::setresgid(65534).is_err() || sys::setgroups_empty().is_err() || sys::setresuid(65534).is_err() {
             return 10;
         }
         let root = format!("sandbox-test-unpriv-{}", sys::getppid());
-        let limits = Limits {
-            memory: Some(64 << 20),
-            pids: Some(16),
-            time: Some(1),
-            ..Limits::default()
-        };
+        let limits = Limits { memory: Some(64 << 20), pids: Some(16), time: Some(1), ..Limits::default() };
         match RunCgroup::create(&root, "run-1", &limits) {
             Err(_) => 1,
             Ok(rc) => {
@@ -440,11 +350,7 @@ fn unprivileged_caller_falls_back_to_rlimits() {
     go(fd);
     let st = wait(pid);
     assert!(libc::WIFEXITED(st), "status {st:#x}");
-    assert_eq!(
-        libc::WEXITSTATUS(st),
-        0,
-        "1: create failed, 2: a cgroup was used, 10: setresuid"
-    );
+    assert_eq!(libc::WEXITSTATUS(st), 0, "1: create failed, 2: a cgroup was used, 10: setresuid");
     for h in detect::detect().unwrap().hierarchies {
         if let Some(own) = h.own_dir {
             assert!(!Path::new(&format!("{own}/{r}")).exists());
@@ -469,10 +375,7 @@ fn host_report_probes_and_cleans_up() {
         }
     }
     if host.for_controller("memory").is_some() {
-        assert!(rep
-            .hierarchies
-            .iter()
-            .any(|h| h.controllers.iter().any(|c| c == "memory")));
+        assert!(rep.hierarchies.iter().any(|h| h.controllers.iter().any(|c| c == "memory")));
     }
 }
 
@@ -499,11 +402,7 @@ fn measure_costs() {
             sys::mkdirat(sys::AT_FDCWD, leaf.as_bytes(), 0o755).unwrap();
             mk += t.elapsed().as_nanos();
             let t = Instant::now();
-            sys::write_file(
-                file(&leaf, "cgroup.procs").as_bytes(),
-                pid.to_string().as_bytes(),
-            )
-            .unwrap();
+            sys::write_file(file(&leaf, "cgroup.procs").as_bytes(), pid.to_string().as_bytes()).unwrap();
             at += t.elapsed().as_nanos();
             go(fd);
             wait(pid);
@@ -534,12 +433,7 @@ fn measure_run_cost() {
         ("no limits (v2 + memory accounting)", Limits::default()),
         (
             "memory+pids+cpus",
-            Limits {
-                memory: Some(256 << 20),
-                pids: Some(64),
-                cpus_milli: Some(1000),
-                ..Limits::default()
-            },
+            Limits { memory: Some(256 << 20), pids: Some(64), cpus_milli: Some(1000), ..Limits::default() },
         ),
     ] {
         let mut total = 0u128;
@@ -555,10 +449,7 @@ fn measure_run_cost() {
             rc.remove().unwrap();
             total += t.elapsed().as_nanos();
         }
-        std::println!(
-            "{what:<40} create+attach+remove {:>5} us",
-            total / (N as u128 * 1000)
-        );
+        std::println!("{what:<40} create+attach+remove {:>5} us", total / (N as u128 * 1000));
     }
 }
 
@@ -575,10 +466,7 @@ fn concurrent_runs_share_root() {
             let r = r.clone();
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    let limits = Limits {
-                        pids: Some(8),
-                        ..Limits::default()
-                    };
+                    let limits = Limits { pids: Some(8), ..Limits::default() };
                     let rc = RunCgroup::create(&r, &format!("run-{t}-{i}"), &limits).unwrap();
                     rc.remove().unwrap();
                 }
@@ -590,10 +478,7 @@ fn concurrent_runs_share_root() {
     }
     for h in detect::detect().unwrap().hierarchies {
         if let Some(own) = h.own_dir {
-            assert!(
-                !Path::new(&format!("{own}/{r}")).exists(),
-                "{own}/{r} left behind"
-            );
+            assert!(!Path::new(&format!("{own}/{r}")).exists(), "{own}/{r} left behind");
         }
     }
 }

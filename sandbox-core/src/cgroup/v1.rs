@@ -32,18 +32,9 @@ pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
             let v = format!("{m}");
             put(dir, "memory.limit_in_bytes", &v)?;
             // Same value for memory+swap: the run cannot swap. Absent without swap accounting.
-            match sys::write_file(
-                file(dir, "memory.memsw.limit_in_bytes").as_bytes(),
-                v.as_bytes(),
-            ) {
+            match sys::write_file(file(dir, "memory.memsw.limit_in_bytes").as_bytes(), v.as_bytes()) {
                 Ok(()) | Err(libc::ENOENT) => {}
-                Err(e) => {
-                    return Err(crate::Error::new(
-                        "cgroup",
-                        file(dir, "memory.memsw.limit_in_bytes"),
-                        e,
-                    ))
-                }
+                Err(e) => return Err(crate::Error::new("cgroup", file(dir, "memory.memsw.limit_in_bytes"), e)),
             }
         }
         // A directory handed to us may have been used before: restart the peak.
@@ -89,7 +80,5 @@ pub(super) fn memory_events(dir: &str) -> Option<MemoryEvents> {
 }
 
 fn count(dir: &str, name: &str) -> u64 {
-    read(dir, name)
-        .and_then(|t| stats::parse_u64(&t))
-        .unwrap_or(0)
+    read(dir, name).and_then(|t| stats::parse_u64(&t)).unwrap_or(0)
 }

@@ -9,20 +9,13 @@ use crate::error::{Ctx, Error, Result};
 use crate::policy::Limits;
 use crate::sys;
 
-const NAMES: [(&str, u8); 3] = [
-    ("memory", Ctl::MEMORY),
-    ("pids", Ctl::PIDS),
-    ("cpu", Ctl::CPU),
-];
+const NAMES: [(&str, u8); 3] = [("memory", Ctl::MEMORY), ("pids", Ctl::PIDS), ("cpu", Ctl::CPU)];
 
 /// The controllers of `wanted` that `dir` (a cgroup of ours) can hand to its children.
 /// Enables them in `dir/cgroup.subtree_control`; a directory we may not write gives none.
 pub(super) fn enable(dir: &str, wanted: Ctl) -> Result<Ctl> {
     let avail = read(dir, "cgroup.controllers").unwrap_or_default();
-    let avail: Vec<&[u8]> = avail
-        .split(|c| c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let avail: Vec<&[u8]> = avail.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty()).collect();
     let mut got = Ctl::default();
     let mut line = String::new();
     for (name, bit) in NAMES {
@@ -46,11 +39,7 @@ pub(super) fn enable(dir: &str, wanted: Ctl) -> Result<Ctl> {
 /// Controllers whose files exist in `dir` (for a directory the caller prepared).
 pub(super) fn present(dir: &str) -> Ctl {
     let mut c = Ctl::default();
-    for (name, bit) in [
-        ("memory.max", Ctl::MEMORY),
-        ("pids.max", Ctl::PIDS),
-        ("cpu.max", Ctl::CPU),
-    ] {
+    for (name, bit) in [("memory.max", Ctl::MEMORY), ("pids.max", Ctl::PIDS), ("cpu.max", Ctl::CPU)] {
         if sys::fstatat(sys::AT_FDCWD, file(dir, name).as_bytes(), 0).is_ok() {
             c = c.with(bit);
         }

@@ -1,0 +1,36 @@
+# Two commands for a newcomer:  make demo   (install, build, show)   and   make test.
+CARGO ?= cargo
+BIN := target/release
+
+.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(CARGO) build --release --workspace
+	@$(MAKE) -s ctests
+
+ctests:
+	@$(MAKE) -s -C c-tests
+
+demo: build
+	@scripts/demo.sh
+
+# The whole suite: unit tests, end-to-end tests on the real kernel (root and an
+# unprivileged user, launcher and bare modes), the attack/workload suite, and a check that
+# nothing was left behind.
+test: build
+	@scripts/leftovers.sh snapshot
+	$(CARGO) test --release --workspace -- --test-threads=2
+	c-tests/run-suite.sh --sandbox $(BIN)/sandbox --lib $(BIN)/libsandbox.so --user sbxtest
+	@scripts/leftovers.sh compare
+
+bench: build
+	bench/run.sh
+
+clean:
+	$(CARGO) clean
+	$(MAKE) -s -C c-tests clean

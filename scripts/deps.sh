@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what the build, the demo and the tests need, if missing (Debian/Ubuntu, as root or
+# with sudo). Idempotent and quick when everything is there. No libseccomp: the sandbox
+# compiles its own BPF.
+set -euo pipefail
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have gcc || need+=(gcc)
+have make || need+=(make)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+have setpriv || need+=(util-linux)
+have pgrep || need+=(procps)
+have python3 || need+=(python3)
+have useradd || need+=(passwd)
+have setcap || need+=(libcap2-bin)
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+if [ "${#need[@]}" -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing: ${need[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! have cargo; then
+    echo "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.80 or newer." >&2
+    exit 1
+fi
