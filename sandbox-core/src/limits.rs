@@ -8,6 +8,14 @@ use alloc::format;
 pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     let p = run.policy;
     let l = &p.limits;
+    // No limit that needs a cgroup and no report to account for: skip cgroups altogether
+    // (the pid namespace already guarantees the whole tree dies with init).
+    let wanted = l.memory.is_some() || l.pids.is_some() || l.cpus_milli.is_some() || l.time.is_some();
+    if !wanted && p.cgroup_dir.is_none() && p.report.is_none() && p.meta.is_none() {
+        run.mechs.wall_time = if l.wall_time.is_some() { Mech::Supervisor } else { Mech::None };
+        set_rlimit_mechs(run);
+        return Ok(None);
+    }
     let cg = match &p.cgroup_dir {
         Some(dir) => RunCgroup::from_dir(dir, l)?,
         None => {
@@ -24,10 +32,8 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     let counted = cg.cpu_ns().is_some();
     m.time = when(l.time.is_some(), if counted { Mech::Supervisor } else { Mech::Rlimit });
     m.wall_time = when(l.wall_time.is_some(), Mech::Supervisor);
-    m.files = when(l.files.is_some(), Mech::Rlimit);
-    m.fsize = when(l.fsize.is_some(), Mech::Rlimit);
-    m.stack = when(l.stack.is_some(), Mech::Rlimit);
-    m.address_space = when(l.address_space.is_some(), Mech::Rlimit);
+    set_rlimit_mechs(run);
+    let m = &mut run.mechs;
     // A CPU quota has no per-process substitute: refuse rather than run unbounded.
     if l.cpus_milli.is_some() && !matches!(m.cpus, Mech::CgroupV1 | Mech::CgroupV2) {
         let _ = cg.remove();
@@ -38,4 +44,14 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         run.export_cgroup_dir(&dir);
     }
     Ok(Some(cg))
+}
+
+fn set_rlimit_mechs(run: &mut Run) {
+    let l = &run.policy.limits;
+    let when = |set: bool| if set { Mech::Rlimit } else { Mech::None };
+    let m = &mut run.mechs;
+    m.files = when(l.files.is_some());
+    m.fsize = when(l.fsize.is_some());
+    m.stack = when(l.stack.is_some());
+    m.address_space = when(l.address_space.is_some());
 }
