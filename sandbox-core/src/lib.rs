@@ -8,6 +8,7 @@ extern crate alloc;
 
 pub mod error;
 pub mod policy;
+pub mod seccomp;
 pub mod sys;
 
 pub use error::{Error, Result};

@@ -1,0 +1,149 @@
+//! Lay a rule set out as one BPF program, always-on steps first:
+//! (1) architecture pin, (2) containment probe, (3) clone3 / namespace flags,
+//! (4) exec gate, (5) the profile.
+//!
+//! Only clone, unshare, execve(at), the probe number and the profile's few argument rules
+//! load arguments; every other number reaches a constant return, so the kernel's
+//! per-number action cache (≥ 5.11) skips the program for allowed syscalls.
+
+use super::bpf::{off_arg, Asm, Label, To, OFF_ARCH, OFF_NR};
+use super::rules::{Action, Ruleset, Test};
+use super::{Options, PROBE_ERRNO, PROBE_MAGIC, PROBE_NR};
+use alloc::string::String;
+use alloc::vec::Vec;
+use libc::sock_filter;
+
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// x32 syscalls are x86-64 numbers with this bit; they pass the arch check, so pin them too.
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+/// CLONE_NEW* that clone(2) accepts. CLONE_NEWTIME (0x80) overlaps clone's exit-signal
+/// byte, so it is only reachable through clone3 (denied) and unshare.
+const CLONE_NS: u32 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET) as u32;
+const CLONE_NEWTIME: u32 = 0x80;
+
+fn errno(e: i32) -> u32 {
+    libc::SECCOMP_RET_ERRNO | (e as u32 & libc::SECCOMP_RET_DATA)
+}
+
+fn ret_of(a: Action, o: &Options) -> u32 {
+    match a {
+        Action::Allow => libc::SECCOMP_RET_ALLOW,
+        Action::Errno(e) => errno(e as i32),
+        Action::KillProcess => libc::SECCOMP_RET_KILL_PROCESS,
+        Action::Violation if o.notify => libc::SECCOMP_RET_USER_NOTIF,
+        Action::Violation => libc::SECCOMP_RET_KILL_PROCESS,
+    }
+}
+
+/// One shared `ret` per distinct return value, placed at the end.
+struct Rets(Vec<(u32, Label)>);
+impl Rets {
+    fn get(&mut self, a: &mut Asm, k: u32) -> Label {
+        if let Some(&(_, l)) = self.0.iter().find(|r| r.0 == k) {
+            return l;
+        }
+        let l = a.label();
+        self.0.push((k, l));
+        l
+    }
+}
+
+fn nr(name: &str) -> u32 {
+    super::syscalls::number(name).unwrap_or(u32::MAX)
+}
+
+/// Compare a 64-bit argument with `v`: fall through on equal, else go to `ne`.
+fn arg64_eq(a: &mut Asm, arg: u32, v: u64, ne: To) {
+    a.ld(off_arg(arg));
+    a.jeq(v as u32, To::Next, ne);
+    a.ld(off_arg(arg) + 4);
+    a.jeq((v >> 32) as u32, To::Next, ne);
+}
+
+pub fn assemble(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> {
+    let mut a = Asm::new();
+    let mut rets = Rets(Vec::new());
+    let kill = To::L(rets.get(&mut a, libc::SECCOMP_RET_KILL_PROCESS));
+    let eperm = To::L(rets.get(&mut a, errno(libc::EPERM)));
+    let profile = a.label();
+
+    // (1) Native x86-64 only: i386 (int 0x80) and x32 calls would bypass every rule below.
+    a.ld(OFF_ARCH);
+    a.jeq(AUDIT_ARCH_X86_64, To::Next, kill);
+    a.ld(OFF_NR);
+    a.jset(X32_SYSCALL_BIT, kill, To::Next);
+
+    // (2) The containment marker, answered only by this filter.
+    let skip = a.label();
+    a.jeq(PROBE_NR, To::Next, To::L(skip));
+    arg64_eq(&mut a, 0, PROBE_MAGIC, To::L(profile));
+    a.ret(errno(PROBE_ERRNO));
+    a.bind(skip);
+
+    // (3) clone3 takes its flags in memory BPF cannot read: ENOSYS makes libc fall back to
+    // clone, whose flags we can check. No new namespaces, via clone or unshare.
+    let enosys = To::L(rets.get(&mut a, errno(libc::ENOSYS)));
+    a.jeq(nr("clone3"), enosys, To::Next);
+    for (name, mask) in [("clone", CLONE_NS), ("unshare", CLONE_NS | CLONE_NEWTIME)] {
+        let skip = a.label();
+        a.jeq(nr(name), To::Next, To::L(skip));
+        a.ld(off_arg(0));
+        a.jset(mask, eperm, To::L(profile));
+        a.bind(skip);
+    }
+
+    // (4) Exec gate: only an execveat carrying the cookie in its unused 6th argument.
+    if o.exec_cookie != 0 {
+        a.jeq(nr("execve"), eperm, To::Next);
+        let skip = a.label();
+        a.jeq(nr("execveat"), To::Next, To::L(skip));
+        arg64_eq(&mut a, 5, o.exec_cookie, eperm);
+        a.ret(libc::SECCOMP_RET_ALLOW);
+        a.bind(skip);
+    }
+
+    // (5) The profile: argument rules, then constant rules, then the default.
+    a.bind(profile);
+    a.ld(OFF_NR);
+    for r in &rs.args {
+        let then = rets.get(&mut a, ret_of(r.then, o));
+        let other = rets.get(&mut a, ret_of(r.other, o));
+        let skip = a.label();
+        a.jeq(r.nr, To::Next, To::L(skip));
+        a.ld(off_arg(r.arg));
+        match r.test {
+            Test::AnyBit(bits) => a.jset(bits, To::L(then), To::L(other)),
+            Test::OneOf(vals) => {
+                for &v in vals {
+                    a.jeq(v, To::L(then), To::Next);
+                }
+                a.ja(other);
+            }
+        }
+        a.bind(skip);
+    }
+    let default = ret_of(rs.default, o);
+    for (n, act) in rs.by_nr.iter().enumerate() {
+        let k = match act {
+            Some(act) => ret_of(*act, o),
+            None => continue,
+        };
+        if k != default && !rs.args.iter().any(|r| r.nr == n as u32) {
+            let to = rets.get(&mut a, k);
+            a.jeq(n as u32, To::L(to), To::Next);
+        }
+    }
+    a.ret(default);
+    for (k, l) in rets.0 {
+        a.bind(l);
+        a.ret(k);
+    }
+    a.finish()
+}
