@@ -11,9 +11,10 @@ use alloc::vec::Vec;
 use libc::sock_filter;
 
 // Opcodes (linux/bpf_common.h).
-const LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
+const LD_W_ABS: u16 = 0x20; // BPF_LD (0) | BPF_W (0) | BPF_ABS
 const JMP_JA: u16 = 0x05; // BPF_JMP | BPF_JA
 const JMP_JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
+const JMP_JGE_K: u16 = 0x05 | 0x30; // BPF_JMP | BPF_JGE | BPF_K
 const JMP_JSET_K: u16 = 0x05 | 0x40; // BPF_JMP | BPF_JSET | BPF_K
 const RET_K: u16 = 0x06; // BPF_RET | BPF_K
 
@@ -76,6 +77,10 @@ impl Asm {
     }
     pub fn jeq(&mut self, k: u32, t: To, f: To) {
         self.ops.push(Op::Jc(JMP_JEQ_K, k, t, f));
+    }
+    /// Jump to `t` when the accumulator is >= `k` (unsigned).
+    pub fn jge(&mut self, k: u32, t: To, f: To) {
+        self.ops.push(Op::Jc(JMP_JGE_K, k, t, f));
     }
     /// Jump to `t` when any bit of `k` is set in the accumulator.
     pub fn jset(&mut self, k: u32, t: To, f: To) {
@@ -223,11 +228,11 @@ pub fn run(prog: &[sock_filter], nr: u32, arch: u32, args: [u64; 6]) -> u32 {
             LD_W_ABS => acc = word(i.k),
             RET_K => return i.k,
             JMP_JA => pc += i.k as usize,
-            JMP_JEQ_K | JMP_JSET_K => {
-                let hit = if i.code == JMP_JEQ_K {
-                    acc == i.k
-                } else {
-                    acc & i.k != 0
+            JMP_JEQ_K | JMP_JGE_K | JMP_JSET_K => {
+                let hit = match i.code {
+                    JMP_JEQ_K => acc == i.k,
+                    JMP_JGE_K => acc >= i.k,
+                    _ => acc & i.k != 0,
                 };
                 pc += if hit { i.jt } else { i.jf } as usize;
             }

@@ -5,6 +5,10 @@
 //! Only clone, unshare, execve(at), the probe number and the profile's few argument rules
 //! load arguments; every other number reaches a constant return, so the kernel's
 //! per-number action cache (≥ 5.11) skips the program for allowed syscalls.
+//!
+//! The profile is a binary search (`jge`) over runs of numbers with one outcome, not a
+//! linear `jeq` chain: when installing, the kernel builds that cache by running the program
+//! once per syscall number, and a 180-entry chain made that ~0.8 ms on the reference VM.
 
 use super::bpf::{off_arg, Asm, Label, To, OFF_ARCH, OFF_NR};
 use super::rules::{Action, Ruleset, Test};
@@ -32,7 +36,7 @@ fn errno(e: i32) -> u32 {
     libc::SECCOMP_RET_ERRNO | (e as u32 & libc::SECCOMP_RET_DATA)
 }
 
-fn ret_of(a: Action, o: &Options) -> u32 {
+pub(super) fn ret_of(a: Action, o: &Options) -> u32 {
     match a {
         Action::Allow => libc::SECCOMP_RET_ALLOW,
         Action::Errno(e) => errno(e as i32),
@@ -65,6 +69,38 @@ fn arg64_eq(a: &mut Asm, arg: u32, v: u64, ne: To) {
     a.jeq(v as u32, To::Next, ne);
     a.ld(off_arg(arg) + 4);
     a.jeq((v >> 32) as u32, To::Next, ne);
+}
+
+/// A slice of `runs()`: one subtree of the search.
+type Runs<'a> = &'a [(u32, Leaf)];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leaf {
+    Ret(u32),
+    /// Index into `Ruleset::args`.
+    Args(usize),
+}
+
+/// Maximal runs of syscall numbers with the same outcome: (first number, outcome); the last
+/// run extends to u32::MAX. Strict and default both come out near 100 runs.
+fn runs(rs: &Ruleset, o: &Options) -> Vec<(u32, Leaf)> {
+    let default = Leaf::Ret(ret_of(rs.default, o));
+    let mut v: Vec<(u32, Leaf)> = Vec::with_capacity(256);
+    for n in 0..=rs.by_nr.len() {
+        let leaf = match rs.args.iter().position(|r| r.nr as usize == n) {
+            Some(i) => Leaf::Args(i),
+            None => rs
+                .by_nr
+                .get(n)
+                .copied()
+                .flatten()
+                .map_or(default, |a| Leaf::Ret(ret_of(a, o))),
+        };
+        if v.last().map(|r| r.1) != Some(leaf) {
+            v.push((n as u32, leaf));
+        }
+    }
+    v
 }
 
 pub fn assemble(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> {
@@ -109,14 +145,47 @@ pub fn assemble(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> {
         a.bind(skip);
     }
 
-    // (5) The profile: argument rules, then constant rules, then the default.
+    // (5) The profile: a binary search over runs of numbers sharing one outcome.
     a.bind(profile);
     a.ld(OFF_NR);
-    for r in &rs.args {
+    let runs = runs(rs, o);
+    let leaf = |a: &mut Asm, rets: &mut Rets, l: Leaf, blocks: &[Label]| match l {
+        Leaf::Ret(k) => rets.get(a, k),
+        Leaf::Args(i) => blocks[i],
+    };
+    let blocks: Vec<Label> = rs.args.iter().map(|_| a.label()).collect();
+    // Depth-first, parent before children (BPF jumps only forward).
+    let mut todo: Vec<(Option<Label>, Runs)> = alloc::vec![(None, &runs[..])];
+    while let Some((at, s)) = todo.pop() {
+        if let Some(l) = at {
+            a.bind(l);
+        }
+        if s.len() == 1 {
+            let to = leaf(&mut a, &mut rets, s[0].1, &blocks);
+            a.ja(to);
+            continue;
+        }
+        let (lo, hi) = s.split_at(s.len() / 2);
+        let hi_to = if hi.len() == 1 {
+            leaf(&mut a, &mut rets, hi[0].1, &blocks)
+        } else {
+            let l = a.label();
+            todo.push((Some(l), hi));
+            l
+        };
+        let lo_to = if lo.len() == 1 {
+            To::L(leaf(&mut a, &mut rets, lo[0].1, &blocks))
+        } else {
+            todo.push((None, lo));
+            To::Next
+        };
+        a.jge(hi[0].0, To::L(hi_to), lo_to);
+    }
+    // Argument checks, reached from their numbers' leaves.
+    for (r, &l) in rs.args.iter().zip(&blocks) {
         let then = rets.get(&mut a, ret_of(r.then, o));
         let other = rets.get(&mut a, ret_of(r.other, o));
-        let skip = a.label();
-        a.jeq(r.nr, To::Next, To::L(skip));
+        a.bind(l);
         a.ld(off_arg(r.arg));
         match r.test {
             Test::AnyBit(bits) => a.jset(bits, To::L(then), To::L(other)),
@@ -127,20 +196,7 @@ pub fn assemble(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> {
                 a.ja(other);
             }
         }
-        a.bind(skip);
     }
-    let default = ret_of(rs.default, o);
-    for (n, act) in rs.by_nr.iter().enumerate() {
-        let k = match act {
-            Some(act) => ret_of(*act, o),
-            None => continue,
-        };
-        if k != default && !rs.args.iter().any(|r| r.nr == n as u32) {
-            let to = rets.get(&mut a, k);
-            a.jeq(n as u32, To::L(to), To::Next);
-        }
-    }
-    a.ret(default);
     for (k, l) in rets.0 {
         a.bind(l);
         a.ret(k);
