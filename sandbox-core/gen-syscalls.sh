@@ -48,6 +48,37 @@ pub fn name(nr: u32) -> Option<&'static str> {
 pub fn number(name: &str) -> Option<u32> {
     BY_NAME.binary_search_by_key(&name, |e| e.0).ok().map(|i| BY_NAME[i].1)
 }
+
+/// `number()` at compile time, for built-in lists: a misspelt name fails the build.
+pub const fn nr(name: &str) -> u32 {
+    let (mut lo, mut hi) = (0, BY_NAME.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match cmp(BY_NAME[mid].0.as_bytes(), name.as_bytes()) {
+            core::cmp::Ordering::Less => lo = mid + 1,
+            core::cmp::Ordering::Greater => hi = mid,
+            core::cmp::Ordering::Equal => return BY_NAME[mid].1,
+        }
+    }
+    panic!("unknown syscall name")
+}
+
+const fn cmp(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return if a[i] < b[i] { core::cmp::Ordering::Less } else { core::cmp::Ordering::Greater };
+        }
+        i += 1;
+    }
+    if a.len() < b.len() {
+        core::cmp::Ordering::Less
+    } else if a.len() > b.len() {
+        core::cmp::Ordering::Greater
+    } else {
+        core::cmp::Ordering::Equal
+    }
+}
 RS
 } >"$out.tmp"
 mv "$out.tmp" "$out"

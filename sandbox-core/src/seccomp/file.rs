@@ -48,12 +48,7 @@ pub fn parse(text: &str) -> Result<Ruleset, String> {
             any = true;
             if let Some(g) = w.strip_prefix('@') {
                 let members = group(g).ok_or_else(|| err(format!("unknown group '{w}'")))?;
-                rules.extend(
-                    members
-                        .iter()
-                        .filter_map(|n| syscalls::number(n))
-                        .map(|nr| (nr, a)),
-                );
+                rules.extend(members.iter().map(|&nr| (nr, a)));
             } else {
                 let nr =
                     syscalls::number(w).ok_or_else(|| err(format!("unknown syscall '{w}'")))?;

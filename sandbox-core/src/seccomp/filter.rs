@@ -12,6 +12,7 @@
 
 use super::bpf::{off_arg, Asm, Label, To, OFF_ARCH, OFF_NR};
 use super::rules::{Action, Ruleset, Test};
+use super::syscalls::nr;
 use super::{Options, PROBE_ERRNO, PROBE_MAGIC, PROBE_NR};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -57,10 +58,6 @@ impl Rets {
         self.0.push((k, l));
         l
     }
-}
-
-fn nr(name: &str) -> u32 {
-    super::syscalls::number(name).unwrap_or(u32::MAX)
 }
 
 /// Compare a 64-bit argument with `v`: fall through on equal, else go to `ne`.
