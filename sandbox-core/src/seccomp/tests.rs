@@ -510,16 +510,3 @@ fn tree_matches_the_rules_for_every_number() {
         }
     }
 }
-#[test]
-fn scratch_phases() {
-    let o = Options::default();
-    for _ in 0..3 {
-        let t = Instant::now();
-        let rs = profiles::strict();
-        let a = t.elapsed();
-        let t = Instant::now();
-        let p = filter::assemble(&rs, &o).unwrap();
-        let b = t.elapsed();
-        println!("rules {:?} assemble {:?} {}", a, b, p.len());
-    }
-}
