@@ -510,3 +510,35 @@ fn tree_matches_the_rules_for_every_number() {
         }
     }
 }
+
+/// A file alternating outcomes on every number: hundreds of runs, far jumps, trampolines.
+#[test]
+fn large_file_profile_resolves_far_jumps() {
+    let mut text = String::from("default kill\n");
+    for (i, (name, _)) in syscalls::BY_NUMBER.iter().enumerate() {
+        text += &format!("{} {name}\n", if i % 2 == 0 { "allow" } else { "errno 5" });
+    }
+    text += "allow exit_group getppid\nerrno 7 getpid\n";
+    let rs = file::parse(&text).unwrap();
+    let o = Options::default();
+    let prog = filter::assemble(&rs, &o).unwrap();
+    assert!(prog.len() > 300, "{}", prog.len());
+    for n in 0..600 {
+        if n == syscalls::nr("clone3") {
+            continue;
+        }
+        let want = filter::ret_of(rs.action(n), &o);
+        assert_eq!(
+            super::bpf::run(&prog, n, 0xc000_003e, [0; 6]),
+            want,
+            "nr {n}"
+        );
+    }
+    // The kernel accepts it and agrees.
+    let out = run_with(&prog, true, || {
+        check!(sc(libc::SYS_getpid, [0; 6]) == Err(7), 1);
+        check!(sc(libc::SYS_getppid, [0; 6]).is_ok(), 2);
+        0
+    });
+    assert_eq!(out, Out::Exit(0));
+}
