@@ -24,8 +24,8 @@ pub fn compile(run: &mut Run) -> Result<()> {
 }
 
 pub fn install(run: &mut Run) -> Result<()> {
-    let notify = wants_notify(run);
-    let listener = seccomp::install(&run.filter, notify).map_err(|e| Error::new("seccomp", "install filter", e))?;
+    let flags = if wants_notify(run) { seccomp::FLAG_NEW_LISTENER } else { 0 };
+    let listener = seccomp::install(&run.filter, flags).map_err(|e| Error::new("seccomp", "install filter", e))?;
     if let Some(fd) = listener {
         seccomp::send_fd(run.notify[1], fd).map_err(|e| Error::new("seccomp", "hand listener to supervisor", e))?;
         sys::close(fd);

@@ -1,0 +1,187 @@
+//! The built-in profiles and the named syscall groups they (and policy files) are made of.
+//! Why each syscall is where it is: docs/seccomp.md.
+
+use super::rules::{Action, ArgRule, Ruleset, Test};
+use super::syscalls::nr;
+
+/// Syscall names resolved to numbers at compile time.
+macro_rules! nrs {
+    ($($n:literal),* $(,)?) => { &[$(nr($n)),*] };
+}
+
+/// (name, members). Names are used as `@name` in policy files.
+#[rustfmt::skip]
+pub const GROUPS: &[(&str, &[u32])] = &[
+    // ---- denied by `default` ----------------------------------------------------------
+    ("mount", nrs![
+        "mount", "umount2", "pivot_root", "move_mount", "open_tree", "open_tree_attr", "fsopen",
+        "fsconfig", "fsmount", "fspick", "mount_setattr",
+    ]),
+    ("debug", nrs![
+        "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp",
+        "pidfd_getfd", "perf_event_open", "userfaultfd", "migrate_pages", "move_pages",
+    ]),
+    ("module", nrs!["init_module", "finit_module", "delete_module"]),
+    ("reboot", nrs!["reboot", "kexec_load", "kexec_file_load"]),
+    ("swap", nrs!["swapon", "swapoff"]),
+    ("clock", nrs!["settimeofday", "clock_settime", "clock_adjtime", "adjtimex"]),
+    ("keyring", nrs!["keyctl", "add_key", "request_key"]),
+    ("io-uring", nrs!["io_uring_setup", "io_uring_enter", "io_uring_register"]),
+    ("namespace", nrs!["unshare", "setns"]),
+    ("quota", nrs!["quotactl", "quotactl_fd"]),
+    ("admin", nrs![
+        "bpf", "syslog", "acct", "iopl", "ioperm", "fanotify_init", "open_by_handle_at",
+        "name_to_handle_at", "lookup_dcookie", "uselib", "nfsservctl",
+    ]),
+    ("net", nrs![
+        "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "getsockname",
+        "getpeername", "sendto", "recvfrom", "setsockopt", "getsockopt", "shutdown", "sendmsg",
+        "recvmsg", "sendmmsg", "recvmmsg",
+    ]),
+    // ---- allowed by `strict` ----------------------------------------------------------
+    ("basic-io", nrs![
+        "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+        "pwritev2", "lseek", "close", "close_range", "dup", "dup2", "dup3", "fcntl", "sendfile",
+        "fadvise64", "ftruncate", "fsync", "fdatasync",
+    ]),
+    ("file", nrs![
+        "open", "openat", "creat", "stat", "fstat", "lstat", "newfstatat", "statx", "access",
+        "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd", "getdents64", "chdir",
+        "fchdir", "umask", "unlink", "unlinkat", "mkdir", "mkdirat", "rmdir", "rename",
+        "renameat", "renameat2", "fstatfs", "statfs",
+    ]),
+    ("memory", nrs!["brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "msync"]),
+    ("signal", nrs![
+        "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigpending",
+        "rt_sigtimedwait", "sigaltstack", "kill", "tgkill", "tkill", "pause", "alarm",
+        "setitimer", "getitimer", "restart_syscall",
+    ]),
+    ("thread", nrs![
+        "clone", "fork", "vfork", "futex", "set_robust_list", "get_robust_list",
+        "set_tid_address", "rseq", "gettid", "sched_yield", "sched_getaffinity",
+        "sched_setaffinity", "sched_getparam", "sched_getscheduler", "sched_get_priority_max",
+        "sched_get_priority_min", "exit", "exit_group", "wait4", "waitid", "arch_prctl", "prctl",
+    ]),
+    ("time", nrs![
+        "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+        "times", "getrusage", "timer_create", "timer_settime", "timer_gettime",
+        "timer_getoverrun", "timer_delete",
+    ]),
+    ("process", nrs![
+        "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+        "getgroups", "getpgrp", "getpgid", "getsid", "uname", "sysinfo", "getcpu", "getrandom",
+        "prlimit64", "getrlimit", "setrlimit", "getpriority",
+    ]),
+    ("poll", nrs![
+        "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
+        "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "pipe", "pipe2",
+    ]),
+];
+
+pub fn group(name: &str) -> Option<&'static [u32]> {
+    GROUPS.iter().find(|g| g.0 == name).map(|g| g.1)
+}
+
+const EPERM: Action = Action::Errno(libc::EPERM as u16);
+
+const DEFAULT_DENY: &[&str] = &[
+    "mount",
+    "debug",
+    "module",
+    "reboot",
+    "swap",
+    "clock",
+    "keyring",
+    "io-uring",
+    "namespace",
+    "quota",
+    "admin",
+];
+const STRICT_ALLOW: &[&str] = &[
+    "basic-io", "file", "memory", "signal", "thread", "time", "process", "poll",
+];
+
+const PER_QUERY: u32 = 0xffff_ffff;
+const PER_LINUX: u32 = 0;
+const TIOCSTI: u32 = 0x5412;
+const TIOCLINUX: u32 = 0x541c;
+/// Terminal and fd queries that stdio and language runtimes make (isatty, buffering).
+const IOCTL_QUERIES: &[u32] = &[
+    0x5401, // TCGETS
+    0x5413, // TIOCGWINSZ
+    0x541b, // FIONREAD
+    0x5421, // FIONBIO
+    0x5450, // FIONCLEX
+    0x5451, // FIOCLEX
+];
+const SECCOMP_FILTER_FLAG_NEW_LISTENER: u32 = 1 << 3;
+
+/// Shells, compilers and interpreters: everything except kernel-administration and
+/// attack-surface syscalls, which fail with EPERM.
+pub fn default() -> Ruleset {
+    let mut r = Ruleset::new(Action::Allow);
+    for g in DEFAULT_DENY {
+        r.set_all(group(g).unwrap_or(&[]), EPERM);
+    }
+    #[rustfmt::skip]
+    r.args.extend([
+        // Execution domains change syscall semantics (e.g. READ_IMPLIES_EXEC); only queries.
+        ArgRule { nr: nr("personality"), arg: 0, test: Test::OneOf(&[PER_QUERY, PER_LINUX]), then: Action::Allow, other: EPERM },
+        // TIOCSTI types into the controlling terminal; TIOCLINUX reaches the console.
+        ArgRule { nr: nr("ioctl"), arg: 1, test: Test::OneOf(&[TIOCSTI, TIOCLINUX]), then: EPERM, other: Action::Allow },
+        // Nested filters only tighten; a listener would make the program a supervisor.
+        ArgRule { nr: nr("seccomp"), arg: 1, test: Test::AnyBit(SECCOMP_FILTER_FLAG_NEW_LISTENER), then: EPERM, other: Action::Allow },
+    ]);
+    r
+}
+
+/// Judged programs (C, C++, Rust, Go; static or dynamic; threads): an allow-list, anything
+/// else is a violation.
+pub fn strict() -> Ruleset {
+    let mut r = Ruleset::new(Action::Violation);
+    for g in STRICT_ALLOW {
+        r.set_all(group(g).unwrap_or(&[]), Action::Allow);
+    }
+    // The launcher passes the notification fd to its supervisor right after installing.
+    r.set(nr("sendmsg"), Action::Allow);
+    r.args.push(ArgRule {
+        nr: nr("ioctl"),
+        arg: 1,
+        test: Test::OneOf(IOCTL_QUERIES),
+        then: Action::Allow,
+        other: Action::Violation,
+    });
+    r
+}
+
+/// Only the always-on steps.
+pub fn none() -> Ruleset {
+    Ruleset::new(Action::Allow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_resolve_to_numbers() {
+        assert_eq!(group("io-uring"), Some(&[425u32, 426, 427][..]));
+        assert_eq!(group("nope"), None);
+    }
+
+    #[test]
+    fn strict_has_no_network_or_exec() {
+        let r = strict();
+        for n in [
+            "socket",
+            "socketpair",
+            "connect",
+            "execve",
+            "execveat",
+            "ptrace",
+            "seccomp",
+        ] {
+            assert_eq!(r.action(nr(n)), Action::Violation, "{n}");
+        }
+    }
+}
