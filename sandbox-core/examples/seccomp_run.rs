@@ -22,10 +22,7 @@ fn main() {
     let mut c = [0u8; 8];
     sys::getrandom(&mut c).expect("getrandom");
     let cookie = u64::from_ne_bytes(c) | 1;
-    let opts = seccomp::Options {
-        exec_cookie: cookie,
-        notify: false,
-    };
+    let opts = seccomp::Options { exec_cookie: cookie, notify: false };
     let t0 = sys::now_ns();
     let prog = seccomp::build(&profile, &opts).unwrap_or_else(|e| panic!("{e}"));
     let t1 = sys::now_ns();
@@ -46,15 +43,10 @@ fn main() {
     );
     let mut av: Vec<*const u8> = argv.iter().map(|a| a.as_ptr().cast()).collect();
     av.push(std::ptr::null());
-    let env: Vec<CString> = std::env::vars()
-        .map(|(k, v)| CString::new(format!("{k}={v}")).unwrap())
-        .collect();
+    let env: Vec<CString> = std::env::vars().map(|(k, v)| CString::new(format!("{k}={v}")).unwrap()).collect();
     let mut ev: Vec<*const u8> = env.iter().map(|e| e.as_ptr().cast()).collect();
     ev.push(std::ptr::null());
     let e = sys::execveat(fd, &av, &ev, libc::AT_EMPTY_PATH, cookie);
-    eprintln!(
-        "seccomp_run: execveat: {}",
-        sandbox_core::error::strerror(e)
-    );
+    eprintln!("seccomp_run: execveat: {}", sandbox_core::error::strerror(e));
     std::process::exit(127);
 }

@@ -58,10 +58,7 @@ pub struct Asm {
 
 impl Asm {
     pub fn new() -> Self {
-        Asm {
-            ops: Vec::with_capacity(256),
-            labels: 0,
-        }
+        Asm { ops: Vec::with_capacity(256), labels: 0 }
     }
     pub fn label(&mut self) -> Label {
         self.labels += 1;
@@ -117,9 +114,7 @@ impl Asm {
             return Err(format!("bpf: label {i} never bound"));
         }
         if n as usize > MAX_INSNS {
-            return Err(format!(
-                "bpf: program too long ({n} > {MAX_INSNS} instructions)"
-            ));
+            return Err(format!("bpf: program too long ({n} > {MAX_INSNS} instructions)"));
         }
         Ok(pos)
     }
@@ -260,11 +255,7 @@ mod tests {
         let p = a.finish().unwrap();
         assert!(p.len() > 602, "trampolines were added");
         for nr in 0..1200 {
-            assert_eq!(
-                run(&p, nr, 0, [0; 6]),
-                if nr % 2 == 0 { 2 } else { 1 },
-                "nr {nr}"
-            );
+            assert_eq!(run(&p, nr, 0, [0; 6]), if nr % 2 == 0 { 2 } else { 1 }, "nr {nr}");
         }
     }
 

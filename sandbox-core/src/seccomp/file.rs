@@ -50,15 +50,12 @@ pub fn parse(text: &str) -> Result<Ruleset, String> {
                 let members = group(g).ok_or_else(|| err(format!("unknown group '{w}'")))?;
                 rules.extend(members.iter().map(|&nr| (nr, a)));
             } else {
-                let nr =
-                    syscalls::number(w).ok_or_else(|| err(format!("unknown syscall '{w}'")))?;
+                let nr = syscalls::number(w).ok_or_else(|| err(format!("unknown syscall '{w}'")))?;
                 rules.push((nr, a));
             }
         }
         if !any {
-            return Err(err(format!(
-                "'{verb}' needs at least one syscall or @group"
-            )));
+            return Err(err(format!("'{verb}' needs at least one syscall or @group")));
         }
     }
     let (d, _) = default.ok_or("no 'default' line (e.g. 'default allow')")?;
@@ -79,15 +76,8 @@ fn action<'a>(words: &mut impl Iterator<Item = &'a str>, verb: &str) -> Result<A
         "allow" => Action::Allow,
         "deny" => Action::Errno(libc::EPERM as u16),
         "kill" => Action::KillProcess,
-        "errno" => Action::Errno(errno(need(
-            words,
-            "'errno' needs an errno name or number",
-        )?)?),
-        _ => {
-            return Err(format!(
-                "unknown directive '{verb}' (allow, deny, errno, kill, default)"
-            ))
-        }
+        "errno" => Action::Errno(errno(need(words, "'errno' needs an errno name or number")?)?),
+        _ => return Err(format!("unknown directive '{verb}' (allow, deny, errno, kill, default)")),
     })
 }
 
@@ -118,9 +108,7 @@ const ERRNOS: &[(&str, i32)] = &[
 fn errno(w: &str) -> Result<u16, String> {
     let n = match ERRNOS.iter().find(|e| e.0 == w) {
         Some(e) => e.1 as u32,
-        None => w
-            .parse::<u32>()
-            .map_err(|_| format!("unknown errno '{w}'"))?,
+        None => w.parse::<u32>().map_err(|_| format!("unknown errno '{w}'"))?,
     };
     if !(1..=4095).contains(&n) {
         return Err(format!("errno out of range 1..4095: '{w}'"));
@@ -160,30 +148,12 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         for (text, want) in [
-            (
-                "default allow\nallow read\nallow opne\n",
-                "line 3: unknown syscall 'opne'",
-            ),
-            (
-                "default allow\nfrobnicate read\n",
-                "line 2: unknown directive 'frobnicate'",
-            ),
-            (
-                "default allow\n\ndefault kill\n",
-                "line 3: second 'default' (first on line 1)",
-            ),
-            (
-                "default kill\ndeny @nope\n",
-                "line 2: unknown group '@nope'",
-            ),
-            (
-                "default allow\nerrno EWHAT read\n",
-                "line 2: unknown errno 'EWHAT'",
-            ),
-            (
-                "default allow\nerrno 0 read\n",
-                "line 2: errno out of range",
-            ),
+            ("default allow\nallow read\nallow opne\n", "line 3: unknown syscall 'opne'"),
+            ("default allow\nfrobnicate read\n", "line 2: unknown directive 'frobnicate'"),
+            ("default allow\n\ndefault kill\n", "line 3: second 'default' (first on line 1)"),
+            ("default kill\ndeny @nope\n", "line 2: unknown group '@nope'"),
+            ("default allow\nerrno EWHAT read\n", "line 2: unknown errno 'EWHAT'"),
+            ("default allow\nerrno 0 read\n", "line 2: errno out of range"),
             ("default allow\nerrno\n", "line 2: 'errno' needs an errno"),
             ("default allow\ndeny\n", "line 2: 'deny' needs at least one"),
             ("default\n", "line 1: 'default' needs an action"),

@@ -86,12 +86,7 @@ fn runs(rs: &Ruleset, o: &Options) -> Vec<(u32, Leaf)> {
     for n in 0..=rs.by_nr.len() {
         let leaf = match rs.args.iter().position(|r| r.nr as usize == n) {
             Some(i) => Leaf::Args(i),
-            None => rs
-                .by_nr
-                .get(n)
-                .copied()
-                .flatten()
-                .map_or(default, |a| Leaf::Ret(ret_of(a, o))),
+            None => rs.by_nr.get(n).copied().flatten().map_or(default, |a| Leaf::Ret(ret_of(a, o))),
         };
         if v.last().map(|r| r.1) != Some(leaf) {
             v.push((n as u32, leaf));

@@ -52,8 +52,7 @@ pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, Stri
         Seccomp::File(path) => {
             let text = sys::read_file(path.as_bytes())
                 .map_err(|e| format!("seccomp: cannot read '{path}': {}", strerror(e)))?;
-            let text = core::str::from_utf8(&text)
-                .map_err(|_| format!("seccomp: '{path}' is not UTF-8"))?;
+            let text = core::str::from_utf8(&text).map_err(|_| format!("seccomp: '{path}' is not UTF-8"))?;
             file::parse(text).map_err(|e| format!("seccomp: {path}: {e}"))?
         }
     };

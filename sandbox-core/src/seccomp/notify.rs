@@ -23,12 +23,7 @@ pub fn recv_notif(fd: c_int) -> Result<(u64, i32), i32> {
 
 /// Fail the notified syscall `id` with `errno` (0 makes it return 0).
 pub fn respond_errno(fd: c_int, id: u64, errno: i32) -> Result<(), i32> {
-    let r = libc::seccomp_notif_resp {
-        id,
-        val: 0,
-        error: -errno,
-        flags: 0,
-    };
+    let r = libc::seccomp_notif_resp { id, val: 0, error: -errno, flags: 0 };
     let p = &r as *const libc::seccomp_notif_resp as usize;
     sys::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND as _, p).map(drop)
 }
@@ -54,17 +49,7 @@ fn msghdr(iov: &mut libc::iovec, ctl: &mut FdMsg) -> libc::msghdr {
 
 fn sendmsg(sock: c_int, m: &libc::msghdr, flags: c_int) -> Result<usize, i32> {
     // SAFETY: `m` and the iovec/control buffers it points to are live for the call.
-    let r = unsafe {
-        syscall6(
-            libc::SYS_sendmsg,
-            sock as usize,
-            m as *const _ as usize,
-            flags as usize,
-            0,
-            0,
-            0,
-        )
-    };
+    let r = unsafe { syscall6(libc::SYS_sendmsg, sock as usize, m as *const _ as usize, flags as usize, 0, 0, 0) };
     if r < 0 {
         Err(-r as i32)
     } else {
@@ -74,17 +59,7 @@ fn sendmsg(sock: c_int, m: &libc::msghdr, flags: c_int) -> Result<usize, i32> {
 
 fn recvmsg(sock: c_int, m: &mut libc::msghdr, flags: c_int) -> Result<usize, i32> {
     // SAFETY: `m` and the iovec/control buffers it points to are live and writable.
-    let r = unsafe {
-        syscall6(
-            libc::SYS_recvmsg,
-            sock as usize,
-            m as *mut _ as usize,
-            flags as usize,
-            0,
-            0,
-            0,
-        )
-    };
+    let r = unsafe { syscall6(libc::SYS_recvmsg, sock as usize, m as *mut _ as usize, flags as usize, 0, 0, 0) };
     if r < 0 {
         Err(-r as i32)
     } else {
@@ -95,15 +70,8 @@ fn recvmsg(sock: c_int, m: &mut libc::msghdr, flags: c_int) -> Result<usize, i32
 /// Send `fd` (and one data byte, which stream sockets need) over unix socket `sock`.
 pub fn send_fd(sock: c_int, fd: c_int) -> Result<(), i32> {
     let mut byte = [b'F'];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    let hdr = libc::cmsghdr {
-        cmsg_len: CMSG_LEN_FD,
-        cmsg_level: libc::SOL_SOCKET,
-        cmsg_type: libc::SCM_RIGHTS,
-    };
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let hdr = libc::cmsghdr { cmsg_len: CMSG_LEN_FD, cmsg_level: libc::SOL_SOCKET, cmsg_type: libc::SCM_RIGHTS };
     let mut ctl = FdMsg { hdr, fd, _pad: 0 };
     let m = msghdr(&mut iov, &mut ctl);
     loop {
@@ -117,20 +85,9 @@ pub fn send_fd(sock: c_int, fd: c_int) -> Result<(), i32> {
 /// Receive one descriptor sent by `send_fd` (close-on-exec in this process).
 pub fn recv_fd(sock: c_int) -> Result<c_int, i32> {
     let mut byte = [0u8];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    let hdr = libc::cmsghdr {
-        cmsg_len: 0,
-        cmsg_level: 0,
-        cmsg_type: 0,
-    };
-    let mut ctl = FdMsg {
-        hdr,
-        fd: -1,
-        _pad: 0,
-    };
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let hdr = libc::cmsghdr { cmsg_len: 0, cmsg_level: 0, cmsg_type: 0 };
+    let mut ctl = FdMsg { hdr, fd: -1, _pad: 0 };
     let mut m = msghdr(&mut iov, &mut ctl);
     let n = loop {
         match recvmsg(sock, &mut m, libc::MSG_CMSG_CLOEXEC) {

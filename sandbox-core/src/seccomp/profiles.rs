@@ -84,22 +84,9 @@ pub fn group(name: &str) -> Option<&'static [u32]> {
 
 const EPERM: Action = Action::Errno(libc::EPERM as u16);
 
-const DEFAULT_DENY: &[&str] = &[
-    "mount",
-    "debug",
-    "module",
-    "reboot",
-    "swap",
-    "clock",
-    "keyring",
-    "io-uring",
-    "namespace",
-    "quota",
-    "admin",
-];
-const STRICT_ALLOW: &[&str] = &[
-    "basic-io", "file", "memory", "signal", "thread", "time", "process", "poll",
-];
+const DEFAULT_DENY: &[&str] =
+    &["mount", "debug", "module", "reboot", "swap", "clock", "keyring", "io-uring", "namespace", "quota", "admin"];
+const STRICT_ALLOW: &[&str] = &["basic-io", "file", "memory", "signal", "thread", "time", "process", "poll"];
 
 const PER_QUERY: u32 = 0xffff_ffff;
 const PER_LINUX: u32 = 0;
@@ -172,15 +159,7 @@ mod tests {
     #[test]
     fn strict_has_no_network_or_exec() {
         let r = strict();
-        for n in [
-            "socket",
-            "socketpair",
-            "connect",
-            "execve",
-            "execveat",
-            "ptrace",
-            "seccomp",
-        ] {
+        for n in ["socket", "socketpair", "connect", "execve", "execveat", "ptrace", "seccomp"] {
             assert_eq!(r.action(nr(n)), Action::Violation, "{n}");
         }
     }

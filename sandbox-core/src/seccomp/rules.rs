@@ -46,11 +46,7 @@ pub struct Ruleset {
 
 impl Ruleset {
     pub fn new(default: Action) -> Self {
-        Ruleset {
-            default,
-            by_nr: vec![None; MAX_NR],
-            args: Vec::new(),
-        }
+        Ruleset { default, by_nr: vec![None; MAX_NR], args: Vec::new() }
     }
     /// Set the action of `nr` (a later call wins).
     pub fn set(&mut self, nr: u32, a: Action) {
@@ -65,10 +61,6 @@ impl Ruleset {
     }
     #[cfg(test)]
     pub fn action(&self, nr: u32) -> Action {
-        self.by_nr
-            .get(nr as usize)
-            .copied()
-            .flatten()
-            .unwrap_or(self.default)
+        self.by_nr.get(nr as usize).copied().flatten().unwrap_or(self.default)
     }
 }

@@ -772,18 +772,12 @@ pub(super) const BY_NUMBER: &[(&str, u32)] = &[
 
 /// The name of system call `nr`, if it has one.
 pub fn name(nr: u32) -> Option<&'static str> {
-    BY_NUMBER
-        .binary_search_by_key(&nr, |e| e.1)
-        .ok()
-        .map(|i| BY_NUMBER[i].0)
+    BY_NUMBER.binary_search_by_key(&nr, |e| e.1).ok().map(|i| BY_NUMBER[i].0)
 }
 
 /// The number of system call `name` (e.g. "openat").
 pub fn number(name: &str) -> Option<u32> {
-    BY_NAME
-        .binary_search_by_key(&name, |e| e.0)
-        .ok()
-        .map(|i| BY_NAME[i].1)
+    BY_NAME.binary_search_by_key(&name, |e| e.0).ok().map(|i| BY_NAME[i].1)
 }
 
 /// `number()` at compile time, for built-in lists: a misspelt name fails the build.
@@ -804,11 +798,7 @@ const fn cmp(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     let mut i = 0;
     while i < a.len() && i < b.len() {
         if a[i] != b[i] {
-            return if a[i] < b[i] {
-                core::cmp::Ordering::Less
-            } else {
-                core::cmp::Ordering::Greater
-            };
+            return if a[i] < b[i] { core::cmp::Ordering::Less } else { core::cmp::Ordering::Greater };
         }
         i += 1;
     }

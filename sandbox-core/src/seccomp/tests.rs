@@ -75,13 +75,9 @@ fn i386_getpid() -> isize {
 
 #[test]
 fn i386_and_x32_calls_kill_the_process() {
-    let out = run(Seccomp::None, Options::default(), || {
-        i386_getpid() as i32 & 0x7f
-    });
+    let out = run(Seccomp::None, Options::default(), || i386_getpid() as i32 & 0x7f);
     assert_eq!(out, Out::Signal(libc::SIGSYS));
-    let out = run(Seccomp::None, Options::default(), || {
-        sc(0x4000_0000 | 39, [0; 6]).is_ok() as i32
-    });
+    let out = run(Seccomp::None, Options::default(), || sc(0x4000_0000 | 39, [0; 6]).is_ok() as i32);
     assert_eq!(out, Out::Signal(libc::SIGSYS));
 }
 
@@ -90,14 +86,8 @@ fn clone3_and_namespaces_are_refused_by_every_profile() {
     for p in [Seccomp::None, Seccomp::Default, Seccomp::Strict] {
         let out = run(p.clone(), Options::default(), || {
             check!(sc(libc::SYS_clone3, [0; 6]) == Err(libc::ENOSYS), 1);
-            check!(
-                crate::sys::clone_fork(libc::CLONE_NEWNS as u64) == Err(libc::EPERM),
-                2
-            );
-            check!(
-                crate::sys::clone_fork(libc::CLONE_NEWUSER as u64) == Err(libc::EPERM),
-                3
-            );
+            check!(crate::sys::clone_fork(libc::CLONE_NEWNS as u64) == Err(libc::EPERM), 2);
+            check!(crate::sys::clone_fork(libc::CLONE_NEWUSER as u64) == Err(libc::EPERM), 3);
             // A plain fork still works.
             match crate::sys::clone_fork(0) {
                 Ok(0) => unsafe { libc::_exit(0) },
@@ -109,14 +99,8 @@ fn clone3_and_namespaces_are_refused_by_every_profile() {
         assert_eq!(out, Out::Exit(0), "{p:?}");
     }
     let out = run(Seccomp::None, Options::default(), || {
-        check!(
-            crate::sys::unshare(libc::CLONE_NEWUSER) == Err(libc::EPERM),
-            1
-        );
-        check!(
-            crate::sys::unshare(0x80 /* CLONE_NEWTIME */) == Err(libc::EPERM),
-            2
-        );
+        check!(crate::sys::unshare(libc::CLONE_NEWUSER) == Err(libc::EPERM), 1);
+        check!(crate::sys::unshare(0x80 /* CLONE_NEWTIME */) == Err(libc::EPERM), 2);
         check!(crate::sys::unshare(libc::CLONE_FILES).is_ok(), 3);
         0
     });
@@ -126,49 +110,18 @@ fn clone3_and_namespaces_are_refused_by_every_profile() {
 #[test]
 fn default_profile_denies_admin_and_debug_calls() {
     let out = run(Seccomp::Default, Options::default(), || {
-        check!(
-            crate::sys::unshare(libc::CLONE_NEWUSER) == Err(libc::EPERM),
-            1
-        );
-        check!(
-            crate::sys::unshare(libc::CLONE_FILES) == Err(libc::EPERM),
-            2
-        );
-        check!(
-            crate::sys::mount(None, b"/nonexistent-sbx", None, libc::MS_REMOUNT, None)
-                == Err(libc::EPERM),
-            3
-        );
-        check!(
-            sc(
-                libc::SYS_ptrace,
-                [libc::PTRACE_PEEKUSER as usize, 0x7fff_ffff, 0, 0, 0, 0]
-            ) == Err(libc::EPERM),
-            4
-        );
-        check!(
-            sc(libc::SYS_io_uring_setup, [1, 0, 0, 0, 0, 0]) == Err(libc::EPERM),
-            5
-        );
+        check!(crate::sys::unshare(libc::CLONE_NEWUSER) == Err(libc::EPERM), 1);
+        check!(crate::sys::unshare(libc::CLONE_FILES) == Err(libc::EPERM), 2);
+        check!(crate::sys::mount(None, b"/nonexistent-sbx", None, libc::MS_REMOUNT, None) == Err(libc::EPERM), 3);
+        check!(sc(libc::SYS_ptrace, [libc::PTRACE_PEEKUSER as usize, 0x7fff_ffff, 0, 0, 0, 0]) == Err(libc::EPERM), 4);
+        check!(sc(libc::SYS_io_uring_setup, [1, 0, 0, 0, 0, 0]) == Err(libc::EPERM), 5);
         check!(sc(libc::SYS_bpf, [0; 6]) == Err(libc::EPERM), 6);
         // TIOCSTI refused even with junk in the upper half of the command word.
         check!(crate::sys::ioctl(-1, 0x5412, 0) == Err(libc::EPERM), 7);
-        check!(
-            crate::sys::ioctl(-1, 0x1_0000_5412, 0) == Err(libc::EPERM),
-            8
-        );
-        check!(
-            crate::sys::ioctl(-1, 0x5401 /* TCGETS */, 0) == Err(libc::EBADF),
-            9
-        );
-        check!(
-            sc(libc::SYS_personality, [0x0006 /* PER_BSD */, 0, 0, 0, 0, 0]) == Err(libc::EPERM),
-            10
-        );
-        check!(
-            sc(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]).is_ok(),
-            11
-        );
+        check!(crate::sys::ioctl(-1, 0x1_0000_5412, 0) == Err(libc::EPERM), 8);
+        check!(crate::sys::ioctl(-1, 0x5401 /* TCGETS */, 0) == Err(libc::EBADF), 9);
+        check!(sc(libc::SYS_personality, [0x0006 /* PER_BSD */, 0, 0, 0, 0, 0]) == Err(libc::EPERM), 10);
+        check!(sc(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]).is_ok(), 11);
         check!(sc(libc::SYS_personality, [0, 0, 0, 0, 0, 0]).is_ok(), 12);
         // Nested filters are fine, listeners are not.
         let nested = build(&Seccomp::None, &Options::default()).unwrap();
@@ -182,13 +135,7 @@ fn default_profile_denies_admin_and_debug_calls() {
 #[test]
 fn probe_tells_contained_from_not() {
     assert!(!contained(), "no filter in the test process");
-    let out = run(Seccomp::None, Options::default(), || {
-        if contained() {
-            0
-        } else {
-            1
-        }
-    });
+    let out = run(Seccomp::None, Options::default(), || if contained() { 0 } else { 1 });
     assert_eq!(out, Out::Exit(0));
     // Root may install a filter without no_new_privs: the probe alone is not enough.
     let prog = build(&Seccomp::None, &Options::default()).unwrap();
@@ -201,30 +148,15 @@ fn exec_true(cookie: u64, quiet_stdout: bool) -> i32 {
     let argv = [c"true".as_ptr().cast::<u8>(), core::ptr::null()];
     let envp = [core::ptr::null()];
     if quiet_stdout {
-        let _ = crate::sys::open(b"/dev/null", libc::O_WRONLY)
-            .and_then(|fd| crate::sys::dup3(fd, 1, 0));
+        let _ = crate::sys::open(b"/dev/null", libc::O_WRONLY).and_then(|fd| crate::sys::dup3(fd, 1, 0));
     }
-    let a = [
-        path.as_ptr() as usize,
-        argv.as_ptr() as usize,
-        envp.as_ptr() as usize,
-        0,
-        0,
-        0,
-    ];
+    let a = [path.as_ptr() as usize, argv.as_ptr() as usize, envp.as_ptr() as usize, 0, 0, 0];
     check!(sc(libc::SYS_execve, a) == Err(libc::EPERM), 21);
     let Ok(fd) = crate::sys::open(b"/bin/true", libc::O_PATH) else {
         return 22;
     };
-    check!(
-        crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ 1) == libc::EPERM,
-        23
-    );
-    check!(
-        crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ (1 << 40))
-            == libc::EPERM,
-        24
-    );
+    check!(crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ 1) == libc::EPERM, 23);
+    check!(crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ (1 << 40)) == libc::EPERM, 24);
     crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie);
     25
 }
@@ -233,29 +165,15 @@ fn exec_true(cookie: u64, quiet_stdout: bool) -> i32 {
 fn exec_gate_passes_only_the_cookie() {
     let cookie = 0x1234_5678_9abc_def0;
     for p in [Seccomp::Default, Seccomp::Strict] {
-        let opts = Options {
-            exec_cookie: cookie,
-            notify: false,
-        };
+        let opts = Options { exec_cookie: cookie, notify: false };
         // /bin/true is dynamic: under strict this also runs ld.so and glibc start-up.
-        assert_eq!(
-            run(p.clone(), opts, || exec_true(cookie, true)),
-            Out::Exit(0),
-            "{p:?}"
-        );
+        assert_eq!(run(p.clone(), opts, || exec_true(cookie, true)), Out::Exit(0), "{p:?}");
     }
     // Without a cookie, the default profile leaves exec alone.
     let out = run(Seccomp::Default, Options::default(), || {
         let argv = [c"true".as_ptr().cast::<u8>(), core::ptr::null()];
         let envp = [core::ptr::null::<u8>()];
-        let a = [
-            c"/bin/true".as_ptr() as usize,
-            argv.as_ptr() as usize,
-            envp.as_ptr() as usize,
-            0,
-            0,
-            0,
-        ];
+        let a = [c"/bin/true".as_ptr() as usize, argv.as_ptr() as usize, envp.as_ptr() as usize, 0, 0, 0];
         let _ = sc(libc::SYS_execve, a);
         31
     });
@@ -301,26 +219,14 @@ fn strict_runs_threads() {
 #[test]
 fn strict_notify_lets_a_supervisor_answer() {
     let mut sv = [0; 2];
-    assert_eq!(
-        unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) },
-        0
-    );
-    let prog = build(
-        &Seccomp::Strict,
-        &Options {
-            exec_cookie: 0,
-            notify: true,
-        },
-    )
-    .unwrap();
+    assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) }, 0);
+    let prog = build(&Seccomp::Strict, &Options { exec_cookie: 0, notify: true }).unwrap();
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         unsafe {
             libc::close(sv[0]);
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-            let Ok(Some(lfd)) = install(&prog, FLAG_NEW_LISTENER) else {
-                libc::_exit(1)
-            };
+            let Ok(Some(lfd)) = install(&prog, FLAG_NEW_LISTENER) else { libc::_exit(1) };
             if send_fd(sv[1], lfd).is_err() {
                 libc::_exit(2);
             }
@@ -343,11 +249,7 @@ fn strict_notify_lets_a_supervisor_answer() {
 #[test]
 fn file_profile_is_read_and_enforced() {
     let path = std::env::temp_dir().join(format!("sbx-seccomp-{}.txt", std::process::id()));
-    std::fs::write(
-        &path,
-        "# test\ndefault allow\nerrno EACCES getppid\nkill @net\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "# test\ndefault allow\nerrno EACCES getppid\nkill @net\n").unwrap();
     let p = Seccomp::File(path.to_str().unwrap().to_string());
     let out = run(p.clone(), Options::default(), || {
         check!(sc(libc::SYS_getppid, [0; 6]) == Err(libc::EACCES), 1);
@@ -361,24 +263,14 @@ fn file_profile_is_read_and_enforced() {
     assert!(e.ends_with(": line 2: unknown syscall 'opne'"), "{e}");
     std::fs::remove_file(&path).unwrap();
     let e = build(&p, &Options::default()).unwrap_err();
-    assert!(
-        e.contains("cannot read") && e.contains("No such file"),
-        "{e}"
-    );
+    assert!(e.contains("cannot read") && e.contains("No such file"), "{e}");
 }
 
 /// Build and install cost of each built-in profile (run with --nocapture to see it).
 #[test]
 fn timing_of_build_and_install() {
-    for (name, p) in [
-        ("none", Seccomp::None),
-        ("default", Seccomp::Default),
-        ("strict", Seccomp::Strict),
-    ] {
-        let opts = Options {
-            exec_cookie: 0xfeed_f00d_dead_beef,
-            notify: false,
-        };
+    for (name, p) in [("none", Seccomp::None), ("default", Seccomp::Default), ("strict", Seccomp::Strict)] {
+        let opts = Options { exec_cookie: 0xfeed_f00d_dead_beef, notify: false };
         let n = 200;
         let t = Instant::now();
         for _ in 0..n {
@@ -396,11 +288,7 @@ fn timing_of_build_and_install() {
                     libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
                     let t = crate::sys::now_ns();
                     let ok = install(&prog, 0).is_ok();
-                    let d = if ok {
-                        crate::sys::now_ns() - t
-                    } else {
-                        u64::MAX
-                    };
+                    let d = if ok { crate::sys::now_ns() - t } else { u64::MAX };
                     libc::write(fds[1], &d as *const u64 as *const libc::c_void, 8);
                     libc::_exit(0);
                 }
@@ -432,80 +320,39 @@ fn layout_on_the_interpreter() {
     const X86_64: u32 = 0xc000_003e;
     let nr = |s| syscalls::number(s).unwrap();
     let cookie = 0xaaaa_bbbb_cccc_ddddu64;
-    let prog = build(
-        &Seccomp::Strict,
-        &Options {
-            exec_cookie: cookie,
-            notify: true,
-        },
-    )
-    .unwrap();
+    let prog = build(&Seccomp::Strict, &Options { exec_cookie: cookie, notify: true }).unwrap();
     let ret = |n, args| bpf(&prog, n, X86_64, args);
     let allow = libc::SECCOMP_RET_ALLOW;
     let eperm = libc::SECCOMP_RET_ERRNO | 1;
-    assert_eq!(
-        bpf(&prog, 39, 0x4000_0003 /* i386 */, [0; 6]),
-        libc::SECCOMP_RET_KILL_PROCESS
-    );
+    assert_eq!(bpf(&prog, 39, 0x4000_0003 /* i386 */, [0; 6]), libc::SECCOMP_RET_KILL_PROCESS);
     assert_eq!(ret(nr("read"), [0; 6]), allow);
     assert_eq!(ret(nr("socket"), [0; 6]), libc::SECCOMP_RET_USER_NOTIF);
     assert_eq!(ret(nr("execveat"), [0, 0, 0, 0, 0, cookie]), allow);
-    assert_eq!(
-        ret(nr("execveat"), [0, 0, 0, 0, 0, cookie & 0xffff_ffff]),
-        eperm
-    );
-    assert_eq!(
-        ret(nr("execveat"), [0, 0, 0, 0, 0, cookie & !0xffff_ffff]),
-        eperm
-    );
+    assert_eq!(ret(nr("execveat"), [0, 0, 0, 0, 0, cookie & 0xffff_ffff]), eperm);
+    assert_eq!(ret(nr("execveat"), [0, 0, 0, 0, 0, cookie & !0xffff_ffff]), eperm);
     assert_eq!(ret(nr("execve"), [0; 6]), eperm);
-    assert_eq!(
-        ret(PROBE_NR, [PROBE_MAGIC, 0, 0, 0, 0, 0]),
-        libc::SECCOMP_RET_ERRNO | PROBE_ERRNO as u32
-    );
-    assert_eq!(
-        ret(PROBE_NR, [PROBE_MAGIC ^ (1 << 63), 0, 0, 0, 0, 0]),
-        libc::SECCOMP_RET_USER_NOTIF
-    );
+    assert_eq!(ret(PROBE_NR, [PROBE_MAGIC, 0, 0, 0, 0, 0]), libc::SECCOMP_RET_ERRNO | PROBE_ERRNO as u32);
+    assert_eq!(ret(PROBE_NR, [PROBE_MAGIC ^ (1 << 63), 0, 0, 0, 0, 0]), libc::SECCOMP_RET_USER_NOTIF);
     assert_eq!(ret(nr("ioctl"), [1, 0x5401, 0, 0, 0, 0]), allow);
-    assert_eq!(
-        ret(nr("ioctl"), [1, 0x5412, 0, 0, 0, 0]),
-        libc::SECCOMP_RET_USER_NOTIF
-    );
-    assert_eq!(
-        ret(nr("clone"), [libc::CLONE_THREAD as u64, 0, 0, 0, 0, 0]),
-        allow
-    );
-    assert_eq!(
-        ret(nr("clone"), [libc::CLONE_NEWPID as u64, 0, 0, 0, 0, 0]),
-        eperm
-    );
+    assert_eq!(ret(nr("ioctl"), [1, 0x5412, 0, 0, 0, 0]), libc::SECCOMP_RET_USER_NOTIF);
+    assert_eq!(ret(nr("clone"), [libc::CLONE_THREAD as u64, 0, 0, 0, 0, 0]), allow);
+    assert_eq!(ret(nr("clone"), [libc::CLONE_NEWPID as u64, 0, 0, 0, 0, 0]), eperm);
     assert_eq!(ret(999, [0; 6]), libc::SECCOMP_RET_USER_NOTIF);
 }
 
 /// The search tree gives every number exactly its rule's outcome.
 #[test]
 fn tree_matches_the_rules_for_every_number() {
-    for (p, rs) in [
-        (Seccomp::Default, profiles::default()),
-        (Seccomp::Strict, profiles::strict()),
-    ] {
+    for (p, rs) in [(Seccomp::Default, profiles::default()), (Seccomp::Strict, profiles::strict())] {
         for notify in [false, true] {
-            let o = Options {
-                exec_cookie: 0,
-                notify,
-            };
+            let o = Options { exec_cookie: 0, notify };
             let prog = build(&p, &o).unwrap();
             for n in (0..600).chain([0x3fff_0000, 0x8000_0001]) {
                 if n == syscalls::number("clone3").unwrap() || rs.args.iter().any(|r| r.nr == n) {
                     continue;
                 }
                 let want = filter::ret_of(rs.action(n), &o);
-                assert_eq!(
-                    super::bpf::run(&prog, n, 0xc000_003e, [0; 6]),
-                    want,
-                    "{p:?} nr {n}"
-                );
+                assert_eq!(super::bpf::run(&prog, n, 0xc000_003e, [0; 6]), want, "{p:?} nr {n}");
             }
         }
     }
@@ -528,11 +375,7 @@ fn large_file_profile_resolves_far_jumps() {
             continue;
         }
         let want = filter::ret_of(rs.action(n), &o);
-        assert_eq!(
-            super::bpf::run(&prog, n, 0xc000_003e, [0; 6]),
-            want,
-            "nr {n}"
-        );
+        assert_eq!(super::bpf::run(&prog, n, 0xc000_003e, [0; 6]), want, "nr {n}");
     }
     // The kernel accepts it and agrees.
     let out = run_with(&prog, true, || {
