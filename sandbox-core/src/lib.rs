@@ -7,6 +7,7 @@
 extern crate alloc;
 
 pub mod cgroup;
+pub mod cleaner;
 pub mod error;
 pub mod filter;
 pub mod fs;
@@ -42,6 +43,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
     r.step("workdir", fs::resolve_workdir);
+    r.step("report-files", report::open_files);
     let cg = r.step("cgroup", limits::setup);
     r.step("seccomp-compile", filter::compile);
     r.step("signals", process::block_signals);

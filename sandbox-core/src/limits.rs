@@ -40,6 +40,12 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         return Err(Error::msg("cgroup", "--cpus needs a usable cpu cgroup controller, and none is available"));
     }
     run.oom_before = cg.oom_kills().unwrap_or(0);
+    if p.cgroup_dir.is_none() {
+        if let Err(e) = crate::cleaner::spawn(run, &cg) {
+            let _ = cg.remove();
+            return Err(e);
+        }
+    }
     if let Some(dir) = cg.primary_dir() {
         run.export_cgroup_dir(&dir);
     }

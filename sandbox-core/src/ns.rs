@@ -81,6 +81,12 @@ fn die_with_supervisor(run: &Run) -> Result<()> {
 /// Wait for the supervisor's go, sent once init is in the run's cgroup and mapped.
 pub fn wait_for_supervisor(run: &mut Run) -> Result<()> {
     sys::close(run.go[1]);
+    // Only the supervisor may hold the cleaner's pipe: it must see EOF when it dies.
+    for fd in [run.cleaner, run.report_fd, run.meta_fd] {
+        if fd >= 0 {
+            sys::close(fd);
+        }
+    }
     die_with_supervisor(run)?;
     let mut b = [0u8; 1];
     match sys::read(run.go[0], &mut b) {

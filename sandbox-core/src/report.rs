@@ -183,9 +183,23 @@ impl Report {
     }
 }
 
-/// Write a report file (outside the jail: the supervisor's view of the path).
-pub fn write(path: &str, text: &str) -> Result<(), i32> {
-    let fd = sys::openat(sys::AT_FDCWD, path.as_bytes(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)?;
+/// Open the report and meta files in the supervisor, before the run (its view of paths).
+pub fn open_files(run: &mut crate::run::Run) -> crate::error::Result<()> {
+    let open = |p: &Option<alloc::string::String>| -> crate::error::Result<i32> {
+        match p {
+            None => Ok(-1),
+            Some(path) => {
+                sys::openat(sys::AT_FDCWD, path.as_bytes(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)
+                    .map_err(|e| crate::error::Error::new("report", path.clone(), e))
+            }
+        }
+    };
+    run.report_fd = open(&run.policy.report)?;
+    run.meta_fd = open(&run.policy.meta)?;
+    Ok(())
+}
+
+pub fn write(fd: i32, text: &str) -> Result<(), i32> {
     let r = sys::write_all(fd, text.as_bytes());
     sys::close(fd);
     r

@@ -51,6 +51,12 @@ pub struct Run<'a> {
     pub errors: [c_int; 2],
     /// app → supervisor: the seccomp listener fd (SCM_RIGHTS), for violation reports.
     pub notify: [c_int; 2],
+    /// `--report` and `--meta` files, opened before anything runs (an unwritable path is a
+    /// setup error, not a lost report); -1 when not asked for.
+    pub report_fd: c_int,
+    pub meta_fd: c_int,
+    /// Write end of the cleaner's pipe (-1 without one): open for the supervisor's life.
+    pub cleaner: c_int,
     pub old_sigmask: sys::SigSet,
     pub role: Role,
     /// Which mechanism enforces each limit (decided by the supervisor before the clone).
@@ -113,6 +119,9 @@ impl<'a> Run<'a> {
             status: pipe("status")?,
             errors: pipe("errors")?,
             notify,
+            cleaner: -1,
+            report_fd: -1,
+            meta_fd: -1,
             old_sigmask: 0,
             role: Role::Supervisor,
             mechs: Default::default(),

@@ -264,9 +264,10 @@ fn finish(
         seccomp: format!("{:?}", run.policy.seccomp).to_lowercase(),
     };
     let p = run.policy;
-    for (path, text) in [(&p.report, rep.json()), (&p.meta, rep.meta())] {
-        if let Some(path) = path {
-            if let Err(e) = report::write(path, &text) {
+    for (fd, path, text) in [(run.report_fd, &p.report, rep.json()), (run.meta_fd, &p.meta, rep.meta())] {
+        if fd >= 0 {
+            if let Err(e) = report::write(fd, &text) {
+                let path = path.as_deref().unwrap_or("");
                 let m = format!("sandbox: report {path}: {}\n", crate::error::strerror(e));
                 let _ = sys::write_all(2, m.as_bytes());
             }

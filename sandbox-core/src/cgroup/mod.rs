@@ -69,15 +69,16 @@ impl Ctl {
 /// mkdir of the leaf raced with another run removing the empty parent: retry this often.
 const MKDIR_TRIES: u32 = 16;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Leaf {
     dir: String,
     version: Version,
     ctl: Ctl,
 }
 
-/// The cgroups of one run.
-#[derive(Debug)]
+/// The cgroups of one run. Clone only for the cleaner process (see cleaner.rs), which
+/// holds the copy in a forked process.
+#[derive(Debug, Clone)]
 pub struct RunCgroup {
     leaves: Vec<Leaf>,
     /// `<own>/<root>` directories, removed after the leaves when empty.

@@ -1,0 +1,39 @@
+//! The cgroup cleaner: a tiny process forked before the namespaces, outside the run's
+//! cgroup, that waits for the supervisor to go away (normally or by SIGKILL) and then
+//! kills whatever is left in the run's cgroups and removes them. Without it, a supervisor
+//! killed from outside would leave its cgroup directories behind.
+
+use crate::cgroup::RunCgroup;
+use crate::error::{Ctx, Result};
+use crate::run::Run;
+use crate::sys;
+
+/// Fork the cleaner. The supervisor keeps the returned write end open for its whole life;
+/// init closes its inherited copy first thing (see `ns::wait_for_supervisor`).
+pub fn spawn(run: &mut Run, cg: &RunCgroup) -> Result<()> {
+    let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("cleaner", "pipe")?;
+    match sys::clone_fork(0).ctx("cleaner", "fork")? {
+        0 => {
+            // Keep nothing but our pipe: any other copy (stdio, the run's own pipes) would
+            // keep a reader of the supervisor's waiting forever.
+            let _ = sys::close_range(0, r as u32 - 1, 0);
+            let _ = sys::close_range(r as u32 + 1, !0, 0);
+            // Its own session: a Ctrl-C to the caller's process group must not stop it.
+            let _ = sys::setsid();
+            let mut b = [0u8; 1];
+            while let Ok(n) = sys::read(r, &mut b) {
+                if n == 0 {
+                    break;
+                }
+            }
+            // Everything is gone if the supervisor finished normally; removing is idempotent.
+            let _ = cg.clone().remove();
+            sys::exit(0)
+        }
+        _ => {
+            sys::close(r);
+            run.cleaner = w;
+            Ok(())
+        }
+    }
+}
