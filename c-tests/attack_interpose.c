@@ -72,6 +72,7 @@ int seccomp(unsigned int op, unsigned int flags, void *args)
 	return (int)fix(raw3(SYS_seccomp, op, flags, args));
 }
 
+#ifndef SBX_STATIC /* a static libc's malloc.o defines malloc too: nothing to interpose there */
 void *malloc(size_t n)
 {
 	static int depth;
@@ -82,6 +83,7 @@ void *malloc(size_t n)
 	}
 	return __libc_malloc(n);
 }
+#endif
 
 void *memcpy(void *restrict d, const void *restrict s, size_t n)
 {
