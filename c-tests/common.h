@@ -94,7 +94,12 @@ static const char *status_field(const char *key, char *out, size_t outlen)
 			while (*v == ' ' || *v == '\t')
 				v++;
 			v[strcspn(v, "\n")] = 0;
-			snprintf(out, outlen, "%s", v);
+			{
+				size_t i;
+				for (i = 0; v[i] && i + 1 < outlen; i++)
+					out[i] = v[i];
+				out[i] = 0;
+			}
 			break;
 		}
 	}
