@@ -26,6 +26,6 @@ int main(int argc, char **argv)
 	int e1, e2, a1 = attach(pp, &e1), a2 = argc > 1 ? attach(tp, &e2) : (e2 = 0, 0);
 	if (a1 || a2)
 		verdict_succeeded("ptrace", "parent(%d)=%s pid(%d)=%s", (int)pp, a1 ? "attached" : ename(e1), (int)tp,
-				  a2 ? "attached" : ename(e2));
+				  a2 ? "attached" : argc > 1 ? ename(e2) : "-");
 	verdict_blocked("ptrace", "parent(%d)=%s pid(%d)=%s", (int)pp, ename(e1), (int)tp, argc > 1 ? ename(e2) : "-");
 }
