@@ -152,11 +152,11 @@ run_case() {
 			"$0" victim 120 > "$1" & for i in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done
 			v=$(cut -d" " -f1 "$1"); shift; a=(); for x in "$@"; do a+=("${x//@KVICTIM@/$v}"); done
 			exec timeout --foreground -k 2 '"$TMO"' "${a[@]}"' "$BUILD/host_helper" "$kvf" "${cmd[@]}" \
-			> "$out" 2>&1 < /dev/null 9<>"$CANARY" ) 2>/dev/null
+			> "$out" 2>&1 < /dev/null 9<>"$CANARY"; exit $? ) 2>/dev/null
 		rc=$?
 		kv=$(cut -d' ' -f1 "$kvf" 2>/dev/null)
 	else
-		( timeout -k 2 "$TMO" "${cmd[@]}" > "$out" 2>&1 < /dev/null 9<>"$CANARY" ) 2>/dev/null
+		( timeout -k 2 "$TMO" "${cmd[@]}" > "$out" 2>&1 < /dev/null 9<>"$CANARY"; exit $? ) 2>/dev/null
 		rc=$?
 	fi
 	cd "$HERE" || return
