@@ -120,6 +120,12 @@ subst() { # subst STRING -> placeholders replaced
 	printf '%s' "$s"
 }
 
+alive() { # a zombie (state Z) counts as dead: kill -0 would still succeed on it
+	local st
+	st=$(sed -n 's/^[0-9]* ([^)]*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 signum() { case $1 in [0-9]*) echo "$1" ;; *) kill -l "${1#SIG}" 2>/dev/null || echo 999 ;; esac; }
 
 # ---------------------------------------------------------------- one run
@@ -172,7 +178,11 @@ run_case() {
 	[ -z "$verdict" ] && [ $rc -ne 0 ] && [ "$got" != "EXIT:$rc" ] && got="$got(rc=$rc)"
 
 	IFS='|' read -r -a alts <<< "$exp"
-	for alt in "${alts[@]}"; do
+	for conj in "${alts[@]}"; do   # alternatives "A|B"; each may be a conjunction "A+B"
+	  IFS='+' read -r -a parts <<< "$conj"
+	  local all=1 alt
+	  for alt in "${parts[@]}"; do
+		ok=0
 		case $alt in
 		ANY) ok=1 ;;
 		OK) [ $rc = 0 ] && ok=1 ;;
@@ -184,9 +194,13 @@ run_case() {
 		EXIT:*) [ $rc = "${alt#EXIT:}" ] && ok=1 ;;
 		SIG:*) [ $rc = $((128 + $(signum "${alt#SIG:}"))) ] && ok=1 ;;
 		HOSTALIVE)
-			if [ -n "$kv" ] && kill -0 "$kv" 2>/dev/null; then ok=1; detail="victim $kv alive; $detail"
+			if [ -n "$kv" ] && alive "$kv"; then ok=1; detail="victim $kv alive; $detail"
 			else detail="HOST VICTIM ${kv:-?} DIED; $detail"; fi ;;
 		esac
+		[ $ok = 1 ] || all=0
+	  done
+	  ok=$all
+	  [ $ok = 1 ] && break
 	done
 	[ -n "$kv" ] && kill -KILL "$kv" 2>/dev/null
 	# host-side checks for sandboxed runs that should have been contained
@@ -198,7 +212,7 @@ run_case() {
 	fi
 	if [ -s "$PIDFILE" ]; then
 		local ep; ep=$(head -n1 "$PIDFILE")
-		if [ -n "$ep" ] && kill -0 "$ep" 2>/dev/null; then
+		if [ -n "$ep" ] && alive "$ep"; then
 			detail="escaped pre-main child $ep was alive (killed); $detail"; kill -KILL "$ep"
 		fi
 	fi
