@@ -93,7 +93,7 @@ trap 'exit 130' INT TERM
 
 start_helper() { # start_helper VAR args... : VAR = first output line
 	local var=$1 out=$HT/helper.$RANDOM i; shift
-	"$BUILD/host_helper" "$@" 600 > "$out" &
+	"$BUILD/host_helper" "$@" 600 > "$out" 2>> "$HT/helpers.err" &
 	HELPERS+=($!)
 	for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
 	printf -v "$var" '%s' "$(head -n1 "$out")"
