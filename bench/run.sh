@@ -124,6 +124,7 @@ FIREJAIL_ARGS="$FIREJAIL --quiet --noprofile --net=none --ipc-namespace --hostna
     echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
     echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
     echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "code_commit=$(git -C "$ROOT" log -1 --format=%h -- . ':!bench' 2>/dev/null || echo unknown)"
     echo "dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null | wc -l)"
     echo "sandbox=$S"
     echo "lib=$LIB"
