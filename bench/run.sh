@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# bench/run.sh: measure the sandbox against bare execution and its peers, in one run.
+#
+#   bench/run.sh            full run (about 6-8 minutes)
+#   bench/run.sh --quick    short run (under 2 minutes): fewer runs, shorter throughput
+#
+# Needs root. Installs hyperfine, bubblewrap and firejail with apt-get when missing.
+# Raw data goes to bench/out/ (gitignored); bench/RESULTS.md is rewritten at the end.
+# Environment overrides: SANDBOX_BIN, SANDBOX_LIB (default: target/release of this tree).
+set -euo pipefail
+
+QUICK=0
+for a in "$@"; do
+    case "$a" in
+        --quick) QUICK=1 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument: $a" >&2; exit 2 ;;
+    esac
+done
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+OUT=$BENCH/out
+S=${SANDBOX_BIN:-$ROOT/target/release/sandbox}
+LIB=${SANDBOX_LIB:-$ROOT/target/release/libsandbox.so}
+
+if [ "$(id -u)" -ne 0 ]; then echo "run.sh: must run as root" >&2; exit 1; fi
+
+if [ "$QUICK" = 1 ]; then
+    WARMUP=5 RUNS=50 TPUT_SB=30 TPUT_PEER=10 SYS_N=2000000 SYS_ROUNDS=3
+    COMP_ROUNDS=3 RSS_RUNS=3 OVER_RUNS=5 STEP_RUNS=20
+else
+    WARMUP=20 RUNS=300 TPUT_SB=60 TPUT_PEER=60 SYS_N=10000000 SYS_ROUNDS=5
+    COMP_ROUNDS=10 RSS_RUNS=5 OVER_RUNS=20 STEP_RUNS=50
+fi
+TPUT_WORKERS=2
+
+log() { printf '\n== %s\n' "$*" >&2; }
+note() { printf '   %s\n' "$*" >&2; }
+
+# --- cleanup: only what this script started --------------------------------------------
+BG_PIDS=()
+cleanup() {
+    local p
+    for p in "${BG_PIDS[@]:-}"; do
+        [ -n "$p" ] && kill "$p" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cg_snapshot() { find /sys/fs/cgroup -name 'sandbox*' 2>/dev/null | while read -r d; do find "$d" -type d; done | sort; }
+
+mkdir -p "$OUT"
+rm -rf "$OUT/steps" "$OUT/overshoot" "$OUT/rss" "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.tsv
+mkdir -p "$OUT/steps" "$OUT/overshoot"
+CG_BEFORE=$(cg_snapshot)
+T_START=$(date +%s)
+
+# --- 1. tools ---------------------------------------------------------------------------
+log "1. tools"
+PEERS=$OUT/peers.tsv
+: >"$PEERS"
+APT_UPDATED=0
+ensure() { # ensure PACKAGE COMMAND
+    local pkg=$1 cmd=$2
+    if command -v "$cmd" >/dev/null 2>&1; then
+        printf '%s\t%s\tpresent\t%s\n' "$pkg" "$cmd" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')" >>"$PEERS"
+        return 0
+    fi
+    note "installing $pkg"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >"$OUT/apt-$pkg.log" 2>&1; then
+        if [ "$APT_UPDATED" = 0 ]; then
+            APT_UPDATED=1
+            apt-get update -qq >"$OUT/apt-update.log" 2>&1 || true
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >"$OUT/apt-$pkg.log" 2>&1 || true
+    fi
+    if command -v "$cmd" >/dev/null 2>&1; then
+        printf '%s\t%s\tinstalled\t%s\n' "$pkg" "$cmd" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')" >>"$PEERS"
+    else
+        printf '%s\t%s\tunavailable\t-\n' "$pkg" "$cmd" >>"$PEERS"
+        note "$pkg could not be installed (see $OUT/apt-$pkg.log); its rows are skipped"
+        return 1
+    fi
+}
+ensure hyperfine hyperfine || { echo "run.sh: hyperfine is required" >&2; exit 1; }
+HAVE_BWRAP=0; ensure bubblewrap bwrap && HAVE_BWRAP=1 || true
+HAVE_FIREJAIL=0; ensure firejail firejail && HAVE_FIREJAIL=1 || true
+command -v gcc >/dev/null || { echo "run.sh: gcc is required (apt-get install gcc libc6-dev)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "run.sh: python3 is required (apt-get install python3)" >&2; exit 1; }
+BWRAP=$(command -v bwrap || echo /usr/bin/bwrap)
+FIREJAIL=$(command -v firejail || echo /usr/bin/firejail)
+
+# --- 2. sandbox and helpers -------------------------------------------------------------
+log "2. build"
+if [ -z "${SANDBOX_BIN:-}" ]; then
+    (cd "$ROOT" && cargo build --release -q) || { echo "run.sh: cargo build --release failed" >&2; exit 1; }
+fi
+[ -x "$S" ] || { echo "run.sh: no sandbox binary at $S" >&2; exit 1; }
+[ -f "$LIB" ] || { echo "run.sh: no libsandbox.so at $LIB" >&2; exit 1; }
+for p in hello_static getppid_loop compute spin sleeper; do
+    gcc -O2 -static -o "$OUT/$p" "$BENCH/src/$p.c"
+done
+gcc -O2 -o "$OUT/runloop" "$BENCH/src/runloop.c"
+note "helpers in $OUT"
+
+# Everything sandboxed runs with the helpers' directory as its cwd (the default work dir).
+cd "$OUT"
+HELLO=$OUT/hello_static
+
+# The peers' command lines, as in /work/shared/research/perf-anchors.md. bwrap sees the
+# helpers read-only at /bench.
+BWRAP_ARGS="$BWRAP --unshare-user --unshare-pid --unshare-net --unshare-ipc --unshare-uts --unshare-cgroup --die-with-parent --new-session --cap-drop ALL --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/bin /bin --symlink usr/sbin /sbin --proc /proc --dev /dev --tmpfs /tmp --ro-bind $OUT /bench --"
+FIREJAIL_ARGS="$FIREJAIL --quiet --noprofile --net=none --ipc-namespace --hostname=box --private-tmp --private-dev --read-only=/usr --seccomp --caps.drop=all --nonewprivs --noroot --rlimit-nproc=64 --rlimit-as=536870912"
+
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "quick=$QUICK"
+    echo "kernel=$(uname -r)"
+    echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "ncpu=$(nproc)"
+    echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "code_commit=$(git -C "$ROOT" log -1 --format=%h -- . ':!bench' 2>/dev/null || echo unknown)"
+    echo "dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null | wc -l)"
+    echo "sandbox=$S"
+    echo "lib=$LIB"
+    echo "hyperfine=$(hyperfine --version 2>/dev/null)"
+    echo "bwrap_args=$BWRAP_ARGS"
+    echo "firejail_args=$FIREJAIL_ARGS"
+    echo "warmup=$WARMUP"; echo "runs=$RUNS"
+    echo "tput_workers=$TPUT_WORKERS"; echo "tput_sb=$TPUT_SB"; echo "tput_peer=$TPUT_PEER"
+    echo "sys_n=$SYS_N"; echo "sys_rounds=$SYS_ROUNDS"; echo "comp_rounds=$COMP_ROUNDS"
+    echo "rss_runs=$RSS_RUNS"; echo "over_runs=$OVER_RUNS"; echo "step_runs=$STEP_RUNS"
+    echo "cgroups=$(grep -c . /proc/self/cgroup) lines in /proc/self/cgroup; unified=$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null || stat -fc %T /sys/fs/cgroup)"
+} >"$OUT/meta.txt"
+
+loadavg() { echo "$1 $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/loadavg.txt"; }
+
+# Is a seccomp filter really in force for each mode? (the compiler may still be a no-op)
+for m in default strict none; do
+    f=$("$S" --seccomp "$m" -- /bin/grep -E '^Seccomp:' /proc/self/status 2>/dev/null | awk '{print $2}' || true)
+    echo "$m ${f:-error}" >>"$OUT/seccomp_modes.txt"
+done
+f=$(env LD_PRELOAD="$LIB" /bin/grep -E '^Seccomp:' /proc/self/status 2>/dev/null | awk '{print $2}' || true)
+echo "preload ${f:-error}" >>"$OUT/seccomp_modes.txt"
+
+FAILED=0
+# sanity NAME CMD...: one run that must exit 0, else the row is dropped (and the run fails
+# if it is one of ours).
+sanity() {
+    local name=$1; shift
+    if "$@" >/dev/null 2>"$OUT/sanity-$name.err"; then
+        rm -f "$OUT/sanity-$name.err"; return 0
+    fi
+    note "FAILED sanity run of $name: $* (stderr in $OUT/sanity-$name.err)"
+    echo "$name $*" >>"$OUT/failed.txt"
+    return 1
+}
+
+# --- 3a. startup -------------------------------------------------------------------------
+startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
+    local kind=$1 prog=$2 bprog=${3:-$2}
+    local -a hf=(hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/startup_$kind.json")
+    local -a rows=(
+        "bare|$prog"
+        "env|/usr/bin/env $prog"
+        "env+LD_PRELOAD|/usr/bin/env LD_PRELOAD=$LIB $prog"
+        "sandbox|$S -- $prog"
+        "sandbox --seccomp strict|$S --seccomp strict -- $prog"
+    )
+    [ "$HAVE_BWRAP" = 1 ] && rows+=("bwrap|$BWRAP_ARGS $bprog")
+    [ "$HAVE_FIREJAIL" = 1 ] && rows+=("firejail|$FIREJAIL_ARGS $prog")
+    local r name cmd
+    for r in "${rows[@]}"; do
+        name=${r%%|*}; cmd=${r#*|}
+        # shellcheck disable=SC2086
+        if sanity "startup-$kind-${name// /_}" $cmd; then
+            hf+=(-n "$name" "$cmd")
+        else
+            case $name in bwrap|firejail) ;; *) FAILED=1 ;; esac
+        fi
+    done
+    "${hf[@]}" >"$OUT/startup_$kind.txt" 2>&1 || { note "hyperfine failed (see $OUT/startup_$kind.txt)"; FAILED=1; }
+}
+log "3a. startup: /bin/true ($RUNS runs)"; loadavg startup_true
+startup true /bin/true
+log "3a. startup: hello_static ($RUNS runs)"; loadavg startup_hello
+startup hello "$HELLO" /bench/hello_static
+
+# --- 3b. cgroup cost ---------------------------------------------------------------------
+log "3b. cgroup cost ($RUNS runs)"; loadavg cgroup
+sanity cgroup-limits "$S" --memory 256M --pids 64 -- /bin/true || FAILED=1
+hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/cgroup.json" \
+    -n "sandbox" "$S -- /bin/true" \
+    -n "sandbox --memory 256M --pids 64" "$S --memory 256M --pids 64 -- /bin/true" \
+    >"$OUT/cgroup.txt" 2>&1 || { note "hyperfine failed (see $OUT/cgroup.txt)"; FAILED=1; }
+
+# --- 3c. per-step timings (-v) -----------------------------------------------------------
+log "3c. step timings ($STEP_RUNS runs per config)"; loadavg steps
+for i in $(seq "$STEP_RUNS"); do
+    "$S" -v -- /bin/true 2>"$OUT/steps/default.$i" || FAILED=1
+    "$S" -v --seccomp strict -- /bin/true 2>"$OUT/steps/strict.$i" || FAILED=1
+    "$S" -v --memory 256M --pids 64 -- /bin/true 2>"$OUT/steps/cgroup.$i" || FAILED=1
+done
+
+# --- 3d. per-syscall overhead -------------------------------------------------------------
+log "3d. getppid: $SYS_N calls x $SYS_ROUNDS interleaved rounds"; loadavg syscall
+: >"$OUT/syscall.tsv"
+for r in $(seq "$SYS_ROUNDS"); do
+    for cfg in bare "sandbox --seccomp default" "sandbox --seccomp strict" "sandbox --seccomp none" bwrap; do
+        case $cfg in
+            bare) cmd=("$OUT/getppid_loop" "$SYS_N") ;;
+            bwrap) [ "$HAVE_BWRAP" = 1 ] || continue
+                   read -ra cmd <<<"$BWRAP_ARGS /bench/getppid_loop $SYS_N" ;;
+            *) cmd=("$S" --seccomp "${cfg##* }" -- "$OUT/getppid_loop" "$SYS_N") ;;
+        esac
+        v=$("${cmd[@]}" 2>>"$OUT/syscall.err" | awk '/ns\/call/ {print $2}') || true
+        if [ -n "$v" ]; then printf '%s\t%s\t%s\n' "$cfg" "$r" "$v" >>"$OUT/syscall.tsv"
+        else note "getppid_loop failed under $cfg"; [ "$cfg" = bwrap ] || FAILED=1; fi
+    done
+done
+
+# --- 3e. compute-bound -------------------------------------------------------------------
+log "3e. compute: $COMP_ROUNDS interleaved rounds"; loadavg compute
+: >"$OUT/compute.tsv"
+for r in $(seq "$COMP_ROUNDS"); do
+    for cfg in bare "sandbox" "sandbox --seccomp strict"; do
+        case $cfg in
+            bare) cmd=("$OUT/compute") ;;
+            sandbox) cmd=("$S" -- "$OUT/compute") ;;
+            *) cmd=("$S" --seccomp strict -- "$OUT/compute") ;;
+        esac
+        line=$("${cmd[@]}" 2>>"$OUT/compute.err") || { note "compute failed under $cfg"; FAILED=1; continue; }
+        printf '%s\t%s\t%s\t%s\n' "$cfg" "$r" "$(awk '{print $2}' <<<"$line")" "$(awk '{print $4}' <<<"$line")" >>"$OUT/compute.tsv"
+    done
+done
+
+# --- 3f. supervisor RSS ------------------------------------------------------------------
+log "3f. supervisor RSS ($RSS_RUNS runs)"; loadavg rss
+: >"$OUT/rss.tsv"
+for i in $(seq "$RSS_RUNS"); do
+    "$S" -- /bin/sleep 1 &
+    pid=$!; BG_PIDS+=("$pid")
+    sleep 0.5
+    if [ -r "/proc/$pid/status" ]; then
+        # the supervisor is the process we started: check it is ours and still `sandbox`
+        awk -v want="$$" -v pid="$pid" '
+            /^Name:/ {name=$2} /^PPid:/ {ppid=$2} /^VmRSS:/ {rss=$2} /^VmHWM:/ {hwm=$2}
+            END {printf "%s\t%s\t%s\t%s\t%s\n", pid, name, ppid, rss, hwm}' "/proc/$pid/status" >>"$OUT/rss.tsv"
+    fi
+    wait "$pid" || { note "sandbox -- sleep 1 failed"; FAILED=1; }
+    BG_PIDS=("${BG_PIDS[@]/$pid}")
+done
+
+# --- 3g. limit overshoot -----------------------------------------------------------------
+log "3g. limit overshoot ($OVER_RUNS runs each)"; loadavg overshoot
+: >"$OUT/overshoot.tsv"
+for i in $(seq "$OVER_RUNS"); do
+    t0=$(date +%s%N)
+    # (the braces keep bash's "Killed" notice out of the output: the launcher exits by the
+    # program's signal, SIGKILL here)
+    rc=0; { "$S" -q --time 0.5 --report "$OUT/overshoot/cpu.$i.json" -- "$OUT/spin"; } 2>/dev/null || rc=$?
+    t1=$(date +%s%N)
+    printf 'cpu\t%s\t%s\t%s\n' "$i" "$rc" "$(( (t1 - t0) / 1000 ))" >>"$OUT/overshoot.tsv"
+    t0=$(date +%s%N)
+    rc=0; { "$S" -q --wall-time 0.3 --report "$OUT/overshoot/wall.$i.json" -- /bin/sleep 5; } 2>/dev/null || rc=$?
+    t1=$(date +%s%N)
+    printf 'wall\t%s\t%s\t%s\n' "$i" "$rc" "$(( (t1 - t0) / 1000 ))" >>"$OUT/overshoot.tsv"
+done
+
+# --- 3h. sustained throughput (last: it leaves the most namespace teardown behind) ------
+throughput() { # throughput NAME SECONDS CMD...
+    local name=$1 secs=$2; shift 2
+    loadavg "tput-$name-before"
+    "$OUT/runloop" "$TPUT_WORKERS" "$secs" -- "$@" >"$OUT/tput_$name.json" 2>>"$OUT/tput.err" || true
+    loadavg "tput-$name-after"
+    sleep 3 # let part of the teardown backlog drain before the next tool
+}
+log "3h. throughput: $TPUT_WORKERS workers, sandbox ${TPUT_SB}s, bare/bwrap ${TPUT_PEER}s"
+throughput bare "$TPUT_PEER" /bin/true
+throughput sandbox "$TPUT_SB" "$S" -- /bin/true
+if [ "$HAVE_BWRAP" = 1 ]; then
+    # shellcheck disable=SC2086
+    throughput bwrap "$TPUT_PEER" $BWRAP_ARGS /bin/true
+fi
+[ -s "$OUT/tput_sandbox.json" ] || FAILED=1
+
+# --- 4. leftovers and report -------------------------------------------------------------
+log "4. leftovers and report"
+sleep 1
+CG_AFTER=$(cg_snapshot)
+LEFT=$(comm -13 <(echo "$CG_BEFORE") <(echo "$CG_AFTER") | grep -v '^$' || true)
+if [ -n "$LEFT" ]; then
+    sleep 2 # a concurrent user's run may have been mid-way: look again
+    CG_AFTER=$(cg_snapshot)
+    LEFT=$(comm -13 <(echo "$CG_BEFORE") <(echo "$CG_AFTER") | grep -v '^$' || true)
+fi
+echo "$LEFT" >"$OUT/leftover_cgroups.txt"
+PROCS=$(ps -eo pid=,args= | grep -F -e "$OUT/" -e "$S " | grep -v -e grep -e "$0" || true)
+echo "$PROCS" >"$OUT/leftover_procs.txt"
+echo "elapsed_s=$(( $(date +%s) - T_START ))" >>"$OUT/meta.txt"
+
+python3 "$BENCH/report.py" "$OUT" "$BENCH/RESULTS.md"
+
+if [ -n "$LEFT" ]; then echo "run.sh: cgroups left behind:" >&2; echo "$LEFT" >&2; FAILED=1; fi
+if [ -n "$PROCS" ]; then echo "run.sh: processes left behind:" >&2; echo "$PROCS" >&2; FAILED=1; fi
+if [ -s "$OUT/failed.txt" ]; then echo "run.sh: failed commands:" >&2; cat "$OUT/failed.txt" >&2; fi
+if [ "$FAILED" != 0 ]; then echo "run.sh: FAILED (see above and $OUT)" >&2; exit 1; fi
+echo "run.sh: done in $(( $(date +%s) - T_START )) s; results in $BENCH/RESULTS.md" >&2
