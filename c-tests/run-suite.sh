@@ -55,13 +55,14 @@ if [ -n "$RUNUSER" ]; then
 fi
 
 # ---------------------------------------------------------------- host fixtures
+HOST_PIDNS=$(readlink /proc/self/ns/pid)
 MARK="SBX_SUITE_RUN=$$-$RANDOM"     # every test process carries it: stray ones are found and killed
 HT=$(mktemp -d /tmp/sbx-suite.XXXXXX)
 chmod 755 "$HT"
 SCRATCH=$HT/scratch; mkdir -m 777 "$SCRATCH"
 CANARY=$HT/canary
 ROOTFILE=$HT/rootonly
-PIDFILE=$HT/early.pid
+PIDFILE=$SCRATCH/early.pid   # world-writable dir: pre-main children of the user runs must record themselves too
 SUID=$BUILD/show_ids.suid
 HOSTNAME0=$(hostname)
 HELPERS=()
@@ -136,7 +137,7 @@ printf '%-14s %-26s %-8s %-18s %-12s %s\n' MODE TEST RESULT EXPECTED GOT DETAIL
 run_case() {
 	local mode=$1 id=$2 bin=$3 exp=$4 flags=$5 bareenv=$6 args=$7
 	local base=${mode#user-} out=$HT/out rc got verdict detail ok=0 alt kv="" kvf=""
-	local -a cmd pre=() argv=() fl=() benv=() envs=("$MARK")
+	local -a cmd pre=() argv=() fl=() benv=() envs=("$MARK" "SBX_HOST_PIDNS=$HOST_PIDNS")
 	[ "$exp" = SKIP ] && { SKIPPED=$((SKIPPED + 1)); return; }
 	[ "$mode" != "$base" ] && pre=("${USERPFX[@]}")
 	[ "$args" = - ] || read -r -a argv <<< "$(subst "$args")"
@@ -144,9 +145,10 @@ run_case() {
 	[ "$bareenv" = - ] || read -r -a benv <<< "$bareenv"
 	case $base in
 	host) cmd=("${pre[@]}" env "${envs[@]}" "./$bin" "${argv[@]}") ;;
-	launcher) cmd=("${pre[@]}" env "${envs[@]}" "$SANDBOX" "${fl[@]}" -- "./$bin" "${argv[@]}") ;;
-	preload) cmd=("${pre[@]}" env "${envs[@]}" ${benv[@]+"${benv[@]}"} "LD_PRELOAD=$LIB" "./$bin" "${argv[@]}") ;;
-	audit) cmd=("${pre[@]}" env "${envs[@]}" ${benv[@]+"${benv[@]}"} "LD_AUDIT=$LIB" "./$bin" "${argv[@]}") ;;
+	launcher) cmd=("${pre[@]}" env "${envs[@]}" "$SANDBOX" --keep-env=SBX_HOST_PIDNS "${fl[@]}" -- "./$bin" "${argv[@]}") ;;
+	# exec_env.static, not env(1): a dynamic wrapper would be contained itself (see exec_env.c)
+	preload) cmd=("${pre[@]}" "$BUILD/exec_env.static" "${envs[@]}" ${benv[@]+"${benv[@]}"} "LD_PRELOAD=$LIB" -- "./$bin" "${argv[@]}") ;;
+	audit) cmd=("${pre[@]}" "$BUILD/exec_env.static" "${envs[@]}" ${benv[@]+"${benv[@]}"} "LD_AUDIT=$LIB" -- "./$bin" "${argv[@]}") ;;
 	esac
 	reset_canary
 	cd "$BUILD" || return
@@ -177,6 +179,17 @@ run_case() {
 	else got="EXIT:$rc"; fi
 	[ -z "$verdict" ] && [ $rc -ne 0 ] && [ "$got" != "EXIT:$rc" ] && got="$got(rc=$rc)"
 
+	# A pre-main attack's child still alive on the host escaped, whatever the program printed
+	# afterwards (under LD_PRELOAD its hooks run once before arming and again, contained, after).
+	if [ -s "$PIDFILE" ]; then
+		local ep; ep=$(head -n1 "$PIDFILE")
+		if [ -n "$ep" ] && alive "$ep" && ! grep -q "^NSpid:.*[[:space:]].*[[:space:]]" "/proc/$ep/status" 2>/dev/null \
+			&& [ "$(readlink "/proc/$ep/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]; then
+			verdict=SUCCEEDED got=SUCCEEDED
+			detail="escaped pre-main child $ep was alive on the host (killed); $detail"
+		fi
+		[ -n "$ep" ] && kill -KILL "$ep" 2>/dev/null
+	fi
 	IFS='|' read -r -a alts <<< "$exp"
 	for conj in "${alts[@]}"; do   # alternatives "A|B"; each may be a conjunction "A+B"
 	  IFS='+' read -r -a parts <<< "$conj"
@@ -210,12 +223,6 @@ run_case() {
 	if [ "$(hostname)" != "$HOSTNAME0" ]; then
 		ok=0; detail="HOST HOSTNAME CHANGED to $(hostname); $detail"; hostname "$HOSTNAME0"
 	fi
-	if [ -s "$PIDFILE" ]; then
-		local ep; ep=$(head -n1 "$PIDFILE")
-		if [ -n "$ep" ] && alive "$ep"; then
-			detail="escaped pre-main child $ep was alive (killed); $detail"; kill -KILL "$ep"
-		fi
-	fi
 	kill_marked
 	if [ $ok = 1 ]; then PASS=$((PASS + 1)); r=pass; else FAIL=$((FAIL + 1)); r=FAIL; fi
 	printf '%-14s %-26s %-8s %-18s %-12s %s\n' "$mode" "$id" "$r" "$exp" "$got" "$detail"
@@ -242,6 +249,9 @@ while IFS=$'\t' read -r id prog hexp lexp pexp aexp flags bareenv args hargs; do
 			# static builds cannot be contained by LD_PRELOAD/LD_AUDIT: expect host behaviour
 			if [[ $bin == *.static* || $bin == hello32.static ]] && [ "$base" = preload -o "$base" = audit ]; then
 				[ "$bin" = hello32.static ] || { e=$hexp aa=$hargs; }
+				# The host column is root's; as the unprivileged user, an uncontained static
+				# program meets ordinary permissions instead: nothing to assert about the sandbox.
+				[ "$mode" != "$base" ] && [ "$bin" != hello32.static ] && [[ $hexp == *SUCCEEDED* ]] && e=SKIP
 			fi
 			tag=$id; [[ $bin == *.static && $prog != *.* ]] && tag=$id.static
 			run_case "$mode" "$tag" "$bin" "$e" "$flags" "$bareenv" "$aa"
