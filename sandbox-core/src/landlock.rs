@@ -48,23 +48,41 @@ struct PathBeneath {
     fd: c_int,
 }
 
-pub fn restrict(run: &mut Run) -> Result<()> {
+/// In the supervisor, before anything starts: what Landlock will do, for the report, and
+/// refuse early when it is required and missing.
+pub fn check(run: &mut Run) -> Result<()> {
     let p = run.policy;
     let abi = abi();
-    if p.landlock == Landlock::Off {
-        run.landlock_note = "off (by request)".into();
-        return Ok(());
-    }
-    if abi == 0 {
+    run.landlock_abi = abi;
+    run.landlock_note = if p.landlock == Landlock::Off {
+        "off (by request)".into()
+    } else if abi == 0 {
         if p.landlock == Landlock::On {
             return Err(Error::msg("landlock", "required (--landlock on) but the kernel has no Landlock"));
         }
-        run.landlock_note = "unavailable on this kernel (skipped)".into();
+        "unavailable on this kernel (skipped)".into()
+    } else {
+        let (net, scoped) = layers(run, abi);
+        format!("abi {abi}{}{}", if net != 0 { ", tcp denied" } else { "" }, if scoped != 0 { ", scoped" } else { "" })
+    };
+    Ok(())
+}
+
+/// TCP rules when there is no network at all; signal and abstract-socket scoping (ABI 6+).
+fn layers(run: &Run, abi: u32) -> (u64, u64) {
+    let net = if run.policy.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
+    let scoped = if abi >= 6 { SCOPE_ALL } else { 0 };
+    (net, scoped)
+}
+
+pub fn restrict(run: &mut Run) -> Result<()> {
+    let p = run.policy;
+    let abi = run.landlock_abi;
+    if p.landlock == Landlock::Off || abi == 0 {
         return Ok(());
     }
     let all = fs_rights(abi);
-    let net = if p.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
-    let scoped = if abi >= 6 { SCOPE_ALL } else { 0 };
+    let (net, scoped) = layers(run, abi);
     let attr = RulesetAttr { fs: all, net, scoped };
     // Older kernels reject unknown trailing fields: pass only what this ABI knows.
     let size = match abi {

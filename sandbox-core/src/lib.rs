@@ -46,6 +46,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("report-files", report::open_files);
     let cg = r.step("cgroup", limits::setup);
     r.step("seccomp-compile", filter::compile);
+    r.step("landlock-check", landlock::check);
     r.step("signals", process::block_signals);
     if let Side::Parent(init) = r.step("namespaces", ns::clone_init) {
         supervisor::run(r, init, cg)

@@ -64,6 +64,8 @@ pub struct Run<'a> {
     /// The memory cgroup's OOM-kill count before the run (OOM = it went up).
     pub oom_before: u64,
     pub landlock_note: alloc::string::String,
+    /// Landlock ABI of the kernel (0: none), probed once by the supervisor.
+    pub landlock_abi: u32,
     /// The environment actually passed (the target's, plus SANDBOX_CGROUP_DIR), with the
     /// pointer array into it; empty until `export_cgroup_dir` runs.
     pub env_owned: Vec<Vec<u8>>,
@@ -127,6 +129,7 @@ impl<'a> Run<'a> {
             mechs: Default::default(),
             oom_before: 0,
             landlock_note: "not applied".into(),
+            landlock_abi: 0,
             env_owned: Vec::new(),
             env_ptrs: Vec::new(),
             filter: Vec::new(),

@@ -127,9 +127,10 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         }
         if listener >= 0 && fds[4].revents != 0 {
             match crate::seccomp::recv_notif(listener) {
-                Ok((id, nr)) => {
+                Ok((_id, nr)) => {
+                    // Kill first and never answer: the program stays blocked in the forbidden
+                    // call until it dies, so it cannot carry on with an error code instead.
                     violation = Some(nr);
-                    let _ = crate::seccomp::respond_errno(listener, id, libc::EPERM);
                     killed = Killed::Violation;
                     kill_tree(init, &cg);
                 }

@@ -23,7 +23,7 @@ pub unsafe fn array(p: *const *const u8) -> &'static [*const u8] {
 
 pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
     let mut p = Policy::default();
-    let mut preload: Option<&[u8]> = None;
+    let mut libs: alloc::vec::Vec<&[u8]> = alloc::vec::Vec::new();
     for &e in envp.iter().take_while(|e| !e.is_null()) {
         // SAFETY: each entry is a NUL-terminated string from the loader.
         let kv = unsafe { sys::c_bytes(e) };
@@ -31,8 +31,8 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
             continue;
         };
         let (k, v) = (&kv[..eq], &kv[eq + 1..]);
-        if k == b"LD_PRELOAD" {
-            preload = Some(v);
+        if k == b"LD_PRELOAD" || k == b"LD_AUDIT" {
+            libs.push(v);
         }
         if !k.starts_with(b"SANDBOX_") {
             continue;
@@ -47,15 +47,18 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
         let v = if key.arg == Arg::Flag && v.is_empty() { "true" } else { v };
         p.set(key.name, v).map_err(|e| format!("{k}: {e}"))?;
     }
-    // Every preloaded library must resolve inside the jail, or ld.so would skip it in the
-    // re-executed program and its children: bind each read-only at the path ld.so will use
+    // Every preloaded or audit library must resolve inside the jail, or ld.so would skip it in
+    // the re-executed program and its children: bind each read-only at the path ld.so will use
     // (a relative one is resolved against the current directory, as ld.so does).
-    if let Some(list) = preload {
-        let mut cwd = [0u8; 4096];
-        let n = sys::getcwd(&mut cwd).map_err(|_| "getcwd failed")?;
+    let mut cwd = [0u8; 4096];
+    let n = sys::getcwd(&mut cwd).map_err(|_| "getcwd failed")?;
+    for list in libs {
         for lib in list.split(|&b| b == b':' || b == b' ').filter(|l| !l.is_empty()) {
-            let lib = core::str::from_utf8(lib).map_err(|_| "LD_PRELOAD is not UTF-8")?;
-            p.set("ro-bind", &absolute(&cwd[..n], lib)).map_err(|e| format!("LD_PRELOAD: {e}"))?;
+            let lib = core::str::from_utf8(lib).map_err(|_| "LD_PRELOAD/LD_AUDIT is not UTF-8")?;
+            let path = absolute(&cwd[..n], lib);
+            if !p.mounts.iter().any(|m| m.dst == path) {
+                p.set("ro-bind", &path).map_err(|e| format!("LD_PRELOAD/LD_AUDIT: {e}"))?;
+            }
         }
     }
     Ok(p)

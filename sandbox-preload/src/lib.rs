@@ -1,5 +1,6 @@
-//! libsandbox.so: bare mode. `LD_PRELOAD=libsandbox.so ./app` arms the same containment as
-//! the launcher from the library's initializer, tuned by SANDBOX_* variables.
+//! libsandbox.so: bare mode. `LD_PRELOAD=libsandbox.so ./app` (or `LD_AUDIT=…`, which arms
+//! before any program code) arms the same containment as the launcher from the library's
+//! initializer, tuned by SANDBOX_* variables.
 //!
 //! The library is `no_std` with a private heap and hidden mem* functions: arming calls no
 //! symbol the program could interpose. The original process becomes the supervisor; pid 2
@@ -41,6 +42,15 @@ extern "C" fn init(_argc: i32, argv: *const *const u8, envp: *const *const u8) {
     };
     let target = sandbox_core::Target { fd: exe, argv: args, envp: vars, name: "program", script: false };
     sandbox_core::arm(&policy, target)
+}
+
+/// LD_AUDIT entry point. ld.so loads audit modules in a namespace of their own before it
+/// maps any object of the program, and runs the initializer above then: arming happens
+/// before any program code. Returning 0 makes ld.so unload the module again, so no audit
+/// hook stays active and the running program pays nothing for it.
+#[no_mangle]
+pub extern "C" fn la_version(_version: u32) -> u32 {
+    0
 }
 
 fn die(msg: &str) -> ! {

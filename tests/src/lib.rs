@@ -243,8 +243,11 @@ pub fn field(json: &str, key: &str) -> String {
     let k = format!("\"{key}\": ");
     let i = json.find(&k).unwrap_or_else(|| panic!("no {key} in {json}")) + k.len();
     let rest = &json[i..];
+    if let Some(q) = rest.strip_prefix('"') {
+        return q[..q.find('"').unwrap()].to_string();
+    }
     let end = rest.find([',', '\n', '}']).unwrap();
-    rest[..end].trim().trim_matches('"').to_string()
+    rest[..end].trim().to_string()
 }
 
 /// Wait (bounded) until `f` is true.
