@@ -38,9 +38,12 @@ pub const BOTH: [Who; 2] = [Who::Root, Who::User];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Launcher,
+    /// LD_PRELOAD
     Bare,
+    /// LD_AUDIT
+    Audit,
 }
-pub const MODES: [Mode; 2] = [Mode::Launcher, Mode::Bare];
+pub const MODES: [Mode; 3] = [Mode::Launcher, Mode::Bare, Mode::Audit];
 
 pub fn ensure_user() -> (u32, u32) {
     static ONCE: OnceLock<(u32, u32)> = OnceLock::new();
@@ -155,11 +158,12 @@ impl Run {
                 c.arg("--").arg(prog).args(args);
                 c
             }
-            Mode::Bare => {
+            Mode::Bare | Mode::Audit => {
                 // Through env(1), so that only the program preloads the library, never
                 // setpriv, which must still change identity first.
                 let mut c = command(self.who, Path::new("/usr/bin/env"));
-                c.arg(format!("LD_PRELOAD={}", lib().display()));
+                let var = if self.mode == Mode::Bare { "LD_PRELOAD" } else { "LD_AUDIT" };
+                c.arg(format!("{var}={}", lib().display()));
                 for (k, v) in &self.opts {
                     c.arg(format!("{}={v}", sandbox_core_env_name(k)));
                 }

@@ -222,9 +222,7 @@ fn many_runs_leave_no_cgroup_or_process() {
     let spin = cc("spin", SPIN_C, &[]);
     let s = Scratch::new("many");
     for i in 0..200 {
-        let r = Run::new(Who::Root, if i % 2 == 0 { Mode::Launcher } else { Mode::Bare }, s.path())
-            .opt("pids", "16")
-            .opt("memory", "32M");
+        let r = Run::new(Who::Root, MODES[i % 3], s.path()).opt("pids", "16").opt("memory", "32M");
         match i % 4 {
             0 => {
                 r.run("/bin/true", &[]).ok();

@@ -12,11 +12,10 @@ fn no_capabilities_no_new_privs_seccomp_on() {
         for mode in MODES {
             for profile in ["default", "strict", "none"] {
                 // strict forbids exec after start: read the status from the program itself.
-                let o = Run::new(who, mode, s.path()).opt("seccomp", profile).run("/bin/grep", &[
-                    "-E",
-                    "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):",
-                    "/proc/self/status",
-                ]);
+                let o = Run::new(who, mode, s.path()).opt("seccomp", profile).run(
+                    "/bin/grep",
+                    &["-E", "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):", "/proc/self/status"],
+                );
                 o.ok();
                 for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
                     o.has(&format!("{cap}:\t0000000000000000"));
@@ -125,7 +124,11 @@ int main() { std::vector<std::thread> v; std::map<int,int> m; for (int i = 0; i 
                 .run(prog.to_str().unwrap(), &[]);
             o.ok().has("total=2399960 sqrt=1.414 n=42").has("exec refused");
         }
-        Run::new(who, Mode::Launcher, s.path()).opt("seccomp", "strict").run(cppbin.to_str().unwrap(), &[]).ok().has("cpp 100");
+        Run::new(who, Mode::Launcher, s.path())
+            .opt("seccomp", "strict")
+            .run(cppbin.to_str().unwrap(), &[])
+            .ok()
+            .has("cpp 100");
         Run::new(who, Mode::Bare, s.path())
             .opt("seccomp", "strict")
             .stdin(b"21\n".to_vec())
@@ -158,6 +161,7 @@ int main(void) {
         let cmd = match mode {
             Mode::Launcher => format!("{} -- {}", sandbox.display(), inject.display()),
             Mode::Bare => format!("env LD_PRELOAD={} {}", lib().display(), inject.display()),
+            Mode::Audit => format!("env LD_AUDIT={} {}", lib().display(), inject.display()),
         };
         // Without the sandbox the injection works here (legacy_tiocsti=1): the test can fail.
         let bare = Command::new("script").args(["-qec", &inject.to_string_lossy(), "/dev/null"]).output().unwrap();
@@ -183,9 +187,13 @@ fn landlock_is_a_second_layer() {
     // Landlock alone (no jail difference): writing outside the allowed places is denied even
     // where the mount would allow it, e.g. a rw bind made read-only by Landlock is not a thing;
     // so check the network part: --net none denies TCP connect at the Landlock layer too.
-    let o = Run::new(Who::Root, Mode::Launcher, s.path())
-        .opt("net", "none")
-        .run("/usr/bin/python3", &["-c", "import socket\ntry:\n socket.create_connection(('127.0.0.1',1),1)\nexcept OSError as e: print(e.errno)"]);
+    let o = Run::new(Who::Root, Mode::Launcher, s.path()).opt("net", "none").run(
+        "/usr/bin/python3",
+        &[
+            "-c",
+            "import socket\ntry:\n socket.create_connection(('127.0.0.1',1),1)\nexcept OSError as e: print(e.errno)",
+        ],
+    );
     o.ok();
     assert!(["13\n", "101\n"].contains(&o.stdout().as_str()), "{}", o.stdout());
 }
