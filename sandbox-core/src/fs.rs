@@ -205,7 +205,7 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
         What::Symlink(target) => {
             let mut rel = e.dst.clone();
             rel.remove(0);
-            return sys::symlinkat(target, root, &rel).map_err(|x| err("symlink", x));
+            sys::symlinkat(target, root, &rel).map_err(|x| err("symlink", x))
         }
         What::Tree { fd, dir } => {
             let dst = make_dst(root, &e.dst, *dir)?;

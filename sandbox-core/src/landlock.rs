@@ -94,11 +94,12 @@ pub fn restrict(run: &mut Run) -> Result<()> {
         .map_err(|e| Error::new("landlock", "create ruleset", e))?;
 
     let read = EXECUTE | READ_FILE | READ_DIR;
-    let mut rules: Vec<(Vec<u8>, u64)> = Vec::new();
-    rules.push((b"/".to_vec(), read));
-    rules.push((b"/dev".to_vec(), (READ_FILE | WRITE_FILE | IOCTL_DEV) & all));
-    rules.push((b"/tmp".to_vec(), all));
-    rules.push((b"/dev/shm".to_vec(), all));
+    let mut rules: Vec<(Vec<u8>, u64)> = alloc::vec![
+        (b"/".to_vec(), read),
+        (b"/dev".to_vec(), (READ_FILE | WRITE_FILE | IOCTL_DEV) & all),
+        (b"/tmp".to_vec(), all),
+        (b"/dev/shm".to_vec(), all),
+    ];
     if let Some(w) = &run.workdir {
         rules.push((w.clone(), all));
     }

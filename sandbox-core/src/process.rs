@@ -113,5 +113,5 @@ pub fn exec(run: &mut Run) -> ! {
     let _ = sys::sigprocmask(libc::SIG_SETMASK, run.old_sigmask);
     let t = &run.target;
     let e = sys::execveat(t.fd, t.argv, run.envp(), libc::AT_EMPTY_PATH, run.cookie);
-    run.fail(crate::Error::new("exec", alloc::format!("{}", t.name), e))
+    run.fail(crate::Error::new("exec", alloc::string::ToString::to_string(t.name), e))
 }

@@ -85,3 +85,16 @@ fn absolute(cwd: &[u8], lib: &str) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::absolute;
+
+    #[test]
+    fn library_paths_resolve_like_the_loader() {
+        assert_eq!(absolute(b"/work/a/b", "../../lib/x.so"), "/work/lib/x.so");
+        assert_eq!(absolute(b"/work", "./x.so"), "/work/x.so");
+        assert_eq!(absolute(b"/work", "/abs/x.so"), "/abs/x.so");
+        assert_eq!(absolute(b"/", "../../x.so"), "/x.so");
+    }
+}

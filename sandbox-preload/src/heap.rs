@@ -57,3 +57,22 @@ unsafe impl GlobalAlloc for Bump {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // The test binary itself runs on this allocator (it is the global one): exercise the
+    // small and the large path and check alignment and independence of blocks.
+    #[test]
+    fn blocks_are_aligned_and_distinct() {
+        let mut v: alloc::vec::Vec<alloc::boxed::Box<[u128]>> = alloc::vec::Vec::new();
+        for n in [1usize, 7, 64, 4096, 1 << 16, 3 << 16] {
+            let _odd = alloc::vec![1u8; 3]; // misalign the bump pointer on purpose
+            let b = alloc::vec![n as u128; n].into_boxed_slice();
+            assert_eq!(b.as_ptr() as usize % core::mem::align_of::<u128>(), 0);
+            v.push(b);
+        }
+        for b in &v {
+            assert!(b.iter().all(|&x| x == b.len() as u128));
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! re-executes the program image (from a descriptor opened before arming), where this
 //! initializer sees the containment in kernel state and simply returns into main, with
 //! glibc's per-thread state intact (a raw clone would leave it describing the parent).
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
@@ -21,7 +21,9 @@ static HEAP: heap::Bump = heap::Bump::new();
 
 type InitFn = extern "C" fn(i32, *const *const u8, *const *const u8);
 
-/// glibc calls every .init_array entry of a library with (argc, argv, envp).
+/// glibc calls every .init_array entry of a library with (argc, argv, envp). (Not in the
+/// unit-test binary, which must not arm itself.)
+#[cfg(not(test))]
 #[used]
 #[link_section = ".init_array"]
 static INIT: InitFn = init;
@@ -32,7 +34,7 @@ extern "C" fn init(_argc: i32, argv: *const *const u8, envp: *const *const u8) {
     }
     // SAFETY: argv and envp are the loader's null-terminated arrays of C strings.
     let (args, vars) = unsafe { (env::array(argv), env::array(envp)) };
-    let policy = match env::policy(&vars) {
+    let policy = match env::policy(vars) {
         Ok(p) => p,
         Err(e) => die(&e),
     };
@@ -58,6 +60,7 @@ fn die(msg: &str) -> ! {
     sys::exit(sandbox_core::EXIT_SETUP)
 }
 
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     die("internal error (panic) while arming")

@@ -35,9 +35,3 @@ HIDDEN size_t strlen(const char *s) {
     while (s[n]) n++;
     return n;
 }
-
-/* The precompiled core/alloc carry unwinding references even under panic=abort; nothing
- * unwinds here (a panic exits 125), so these are never reached. Hidden, so that the
- * library needs no libgcc_s and exports nothing a program could see. */
-HIDDEN void _Unwind_Resume(void *e) { (void)e; __builtin_trap(); }
-HIDDEN int rust_eh_personality(void) { __builtin_trap(); }

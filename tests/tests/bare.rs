@@ -16,7 +16,7 @@ fn the_library_imports_nothing() {
     // Exported: only the audit entry point.
     let o = Command::new("nm").args(["-D", "--defined-only"]).arg(lib()).output().unwrap();
     let syms: Vec<String> =
-        String::from_utf8_lossy(&o.stdout).lines().map(|l| l.split(' ').last().unwrap().into()).collect();
+        String::from_utf8_lossy(&o.stdout).lines().map(|l| l.split(' ').next_back().unwrap().into()).collect();
     assert_eq!(syms, ["la_version"]);
 }
 

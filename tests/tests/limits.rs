@@ -105,7 +105,8 @@ int main(int argc, char **argv) {
                     .opt("wall-time", "1")
                     .opt("report", "r.json")
                     .run(bomb.to_str().unwrap(), &[kind]);
-                let made: u32 = o.stdout().trim().trim_start_matches("made ").parse().expect(&o.stderr());
+                let made: u32 =
+                    o.stdout().trim().trim_start_matches("made ").parse().unwrap_or_else(|_| panic!("{}", o.stderr()));
                 assert!(made < 32, "{who:?}/{mode:?}/{kind}: made {made} under --pids 32");
                 let r = report(&s, "r.json");
                 assert_eq!(field(&r, "status"), "TO", "{r}");
