@@ -138,7 +138,7 @@ for kind, prog in (("true", "/bin/true"), ("hello", "hello_static")):
     )
     out = []
     for r in rows:
-        base = envb if r["name"] == "env+LD_PRELOAD" else bare
+        base = envb if r["name"] in ("env+LD_PRELOAD", "env+LD_AUDIT") else bare
         out.append(
             [
                 f"**{r['name']}**" if r["name"].startswith("sandbox") else r["name"],
@@ -147,7 +147,7 @@ for kind, prog in (("true", "/bin/true"), ("hello", "hello_static")):
                 f"{f(r['mean'], 3)} ± {f(r['sd'], 3)}",
                 ratio(r["median"], bare),
                 f(r["median"] - bare, 3, True) if bare else "n/a",
-                ratio(r["median"], envb) if r["name"] == "env+LD_PRELOAD" else "",
+                ratio(r["median"], envb) if r["name"] in ("env+LD_PRELOAD", "env+LD_AUDIT") else "",
                 ratio(r["median"], bw),
                 ratio(r["median"], fj),
             ]
@@ -465,6 +465,7 @@ emit(
     "- bare: `X`",
     "- env: `/usr/bin/env X`",
     "- env+LD_PRELOAD: `/usr/bin/env LD_PRELOAD=$LIB X`",
+    "- env+LD_AUDIT: `/usr/bin/env LD_AUDIT=$LIB X` (armed before any program code, then unloaded)",
     "- sandbox: `$S -- X`; strict: `$S --seccomp strict -- X`",
     "- bwrap: `" + meta.get("bwrap_args", "").replace(OUT, "$OUT") + " X`",
     "- firejail: `" + meta.get("firejail_args", "") + " X`",

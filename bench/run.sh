@@ -169,6 +169,7 @@ startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
         "bare|$prog"
         "env|/usr/bin/env $prog"
         "env+LD_PRELOAD|/usr/bin/env LD_PRELOAD=$LIB $prog"
+        "env+LD_AUDIT|/usr/bin/env LD_AUDIT=$LIB $prog"
         "sandbox|$S -- $prog"
         "sandbox --seccomp strict|$S --seccomp strict -- $prog"
     )
