@@ -8,9 +8,11 @@ use crate::error::{Ctx, Result};
 use crate::run::Run;
 use crate::sys;
 
-/// Fork the cleaner. The supervisor keeps the returned write end open for its whole life;
-/// init closes its inherited copy first thing (see `ns::wait_for_supervisor`).
-pub fn spawn(run: &mut Run, cg: &RunCgroup) -> Result<()> {
+/// Fork the cleaner before any cgroup exists, so that no moment leaves a directory without
+/// one; it finds the run's leaves by name (`root`/`name`, unique per run) when it is time.
+/// The supervisor keeps the write end open for its whole life; init closes its inherited
+/// copy first thing (see `ns::wait_for_supervisor`).
+pub fn spawn(run: &mut Run, root: &str, name: &str) -> Result<()> {
     let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("cleaner", "pipe")?;
     match sys::clone_fork(0).ctx("cleaner", "fork")? {
         0 => {
@@ -27,7 +29,7 @@ pub fn spawn(run: &mut Run, cg: &RunCgroup) -> Result<()> {
                 }
             }
             // Everything is gone if the supervisor finished normally; removing is idempotent.
-            let _ = cg.clone().remove();
+            let _ = RunCgroup::adopt(root, name).remove();
             sys::exit(0)
         }
         _ => {

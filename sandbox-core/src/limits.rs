@@ -19,8 +19,16 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     let cg = match &p.cgroup_dir {
         Some(dir) => RunCgroup::from_dir(dir, l)?,
         None => {
+            // Unique among live runs (the pid) and across time (the random part), so the
+            // cleaner of a dead run can never take a later run's cgroup for its own.
+            // (Fresh random bits: the name is visible inside, so it must not share the
+            // exec gate's secret cookie.)
+            let mut r = [0u8; 4];
+            crate::sys::getrandom(&mut r).map_err(|e| Error::new("cgroup", "getrandom", e))?;
+            let name = format!("run-{}-{:08x}", crate::sys::getpid(), u32::from_ne_bytes(r));
+            crate::cleaner::spawn(run, &p.cgroup_root, &name)?;
             let account = p.report.is_some() || p.meta.is_some();
-            RunCgroup::create_with(&p.cgroup_root, &format!("run-{}", crate::sys::getpid()), l, account)?
+            RunCgroup::create_with(&p.cgroup_root, &name, l, account)?
         }
     };
     let m = &mut run.mechs;
@@ -40,12 +48,6 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         return Err(Error::msg("cgroup", "--cpus needs a usable cpu cgroup controller, and none is available"));
     }
     run.oom_before = cg.oom_kills().unwrap_or(0);
-    if p.cgroup_dir.is_none() {
-        if let Err(e) = crate::cleaner::spawn(run, &cg) {
-            let _ = cg.remove();
-            return Err(e);
-        }
-    }
     if let Some(dir) = cg.primary_dir() {
         run.export_cgroup_dir(&dir);
     }

@@ -162,6 +162,23 @@ impl RunCgroup {
         Ok(rc)
     }
 
+    /// The leaves of run `run` under `root` that exist now, in every hierarchy: what a
+    /// cleaner removes after its supervisor died, whatever point creation had reached.
+    pub fn adopt(root: &str, run: &str) -> RunCgroup {
+        let mut rc =
+            RunCgroup { leaves: Vec::new(), parents: Vec::new(), owned: true, limits: Limits::default(), done: false };
+        let Ok(host) = detect::detect() else { return rc };
+        for h in &host.hierarchies {
+            let Some(own) = h.own_dir.as_deref() else { continue };
+            let dir = format!("{}/{}/{run}", own.trim_end_matches('/'), root.trim_matches('/'));
+            let seen = rc.leaves.iter().any(|l| l.dir == dir);
+            if !seen && sys::fstatat(sys::AT_FDCWD, dir.as_bytes(), 0).is_ok() {
+                rc.push(Leaf { dir, version: h.version, ctl: Ctl::default() }, root);
+            }
+        }
+        rc
+    }
+
     /// Use a cgroup directory the caller prepared (bare mode's SANDBOX_CGROUP_DIR): write
     /// the limits there. It is never removed. A directory we cannot write is an error.
     pub fn from_dir(dir: &str, limits: &Limits) -> Result<RunCgroup> {
