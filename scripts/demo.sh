@@ -11,11 +11,12 @@ mkdir -p "$out"
 "$D" > "$out/host.txt" 2>&1
 "$S" -- "$D" > "$out/launcher.txt" 2>&1
 LD_PRELOAD=$L "$D" > "$out/bare.txt" 2>&1
-col() { printf '%-48.48s' "$1"; }
+col() { printf '%-46.46s  ' "$1"; }
 echo
 col "UNSANDBOXED"; col "sandbox -- demo"; echo "LD_PRELOAD=libsandbox.so demo"
 col "-----------"; col "---------------"; echo "-----------------------------"
-paste -d '\034' "$out/host.txt" "$out/launcher.txt" "$out/bare.txt" | while IFS=$'\034' read -r a b c; do
+sep=$'\x1f'
+paste -d "$sep" "$out/host.txt" "$out/launcher.txt" "$out/bare.txt" | while IFS=$sep read -r a b c; do
     col "$a"; col "$b"; echo "$c"
 done
 echo

@@ -152,14 +152,20 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     add(b"/dev/shm", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
-    if let Some(lib) = &run.policy.lib {
-        // The library must resolve inside for the LD_PRELOAD of children; fail closed.
-        let t = tree(lib.as_bytes(), RO, true)?.expect("required");
-        add(lib.as_bytes(), t);
-    }
     if let Some(w) = &run.workdir {
         let t = tree(w, RW, true)?.expect("required");
         add(w, t);
+    }
+    // The library must resolve inside for the LD_PRELOAD/LD_AUDIT of the program and its
+    // children (fail closed if it cannot): bound at its own path unless the work dir or a
+    // system directory already shows it there.
+    for lib in run.policy.lib.iter().chain(&run.policy.visible) {
+        let shown = |dir: &[u8]| lib.as_bytes().starts_with(dir) && lib.as_bytes().get(dir.len()) == Some(&b'/');
+        if run.workdir.as_deref().is_some_and(shown) || shown(b"/usr") {
+            continue;
+        }
+        let t = tree(lib.as_bytes(), RO, true)?.expect("required");
+        add(lib.as_bytes(), t);
     }
     for m in &run.policy.mounts {
         let what = match m.kind {
@@ -186,7 +192,9 @@ fn make_dst(root: c_int, path: &[u8], dir: bool) -> Result<c_int> {
         let parent = sys::openat2(root, &inside(i), libc::O_PATH | libc::O_DIRECTORY, 0, resolve)
             .ctx("filesystem", &format!("mount point {}", show(path)))?;
         let r = if last && !dir {
-            sys::openat(parent, comps[i], libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(sys::close)
+            // O_EXCL: an existing file is fine as it is (and may not be writable by us).
+            sys::openat(parent, comps[i], libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644)
+                .map(sys::close)
         } else {
             sys::mkdirat(parent, comps[i], 0o755)
         };

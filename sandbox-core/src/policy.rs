@@ -90,6 +90,9 @@ pub struct Policy {
     pub inherit_env: bool,
     pub keep_fds: Vec<i32>,
     pub lib: Option<String>,
+    /// Files that must resolve at their own path inside (preloaded and audit libraries in
+    /// bare mode): bound read-only unless an identity bind already shows them.
+    pub visible: Vec<String>,
 }
 
 impl Default for Policy {
@@ -115,6 +118,7 @@ impl Default for Policy {
             inherit_env: false,
             keep_fds: Vec::new(),
             lib: None,
+            visible: Vec::new(),
         }
     }
 }

@@ -56,8 +56,8 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
         for lib in list.split(|&b| b == b':' || b == b' ').filter(|l| !l.is_empty()) {
             let lib = core::str::from_utf8(lib).map_err(|_| "LD_PRELOAD/LD_AUDIT is not UTF-8")?;
             let path = absolute(&cwd[..n], lib);
-            if !p.mounts.iter().any(|m| m.dst == path) {
-                p.set("ro-bind", &path).map_err(|e| format!("LD_PRELOAD/LD_AUDIT: {e}"))?;
+            if !p.visible.contains(&path) {
+                p.visible.push(path);
             }
         }
     }

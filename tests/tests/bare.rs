@@ -125,3 +125,32 @@ fn pre_main_code_is_contained_by_audit_and_launcher() {
         }
     }
 }
+
+/// The library inside the work dir (as when running from the source tree) is already visible
+/// there: no second bind, and no write into a directory the run may not write.
+#[test]
+fn a_library_inside_the_work_dir_needs_no_bind() {
+    let s = Scratch::new("libinwork");
+    let sub = s.join("lib");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::set_permissions(&sub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let l = sub.join("libsandbox.so");
+    std::fs::copy(lib(), &l).unwrap();
+    for var in ["LD_PRELOAD", "LD_AUDIT"] {
+        for path in [l.to_str().unwrap(), "./lib/libsandbox.so"] {
+            let o = Command::new("/bin/sh")
+                .args(["-c", "grep Seccomp: /proc/self/status"])
+                .env(var, path)
+                .current_dir(s.path())
+                .output()
+                .unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                o.status.success() && out.contains("Seccomp:\t2"),
+                "{var}={path}: {out} {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(o.stderr.is_empty(), "{var}={path}: {}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+}
