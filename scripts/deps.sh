@@ -6,6 +6,9 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have gcc || need+=(gcc)
+have g++ || need+=(g++)
+have nm || need+=(binutils)
+have script || need+=(bsdutils)
 have make || need+=(make)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 have setpriv || need+=(util-linux)
