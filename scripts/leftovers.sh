@@ -21,6 +21,10 @@ compare)
     if [ -n "$procs" ]; then echo "LEFTOVER processes of run uids:"; echo "$procs"; bad=1; fi
     if [ -n "$(ls -A target/e2e-scratch 2>/dev/null)" ]; then echo "LEFTOVER scratch: $(ls target/e2e-scratch)"; bad=1; fi
     if [ "$bad" -eq 0 ]; then echo "leftovers: none (cgroups, mounts, processes, scratch files)"; fi
+    # The unprivileged account the tests created (marked by its comment) goes too.
+    if getent passwd sbxtest | cut -d: -f5 | grep -qx "sandbox e2e tests"; then
+        userdel sbxtest && echo "removed the test account sbxtest"
+    fi
     exit "$bad"
     ;;
 *) echo "usage: $0 snapshot|compare" >&2; exit 2 ;;

@@ -9,6 +9,7 @@ use std::sync::{Mutex, OnceLock};
 
 /// The unprivileged account the tests create (and reuse) for rootless runs.
 pub const USER: &str = "sbxtest";
+pub const USER_COMMENT: &str = "sandbox e2e tests";
 
 pub fn root_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -50,7 +51,8 @@ pub fn ensure_user() -> (u32, u32) {
     *ONCE.get_or_init(|| {
         let id = |flag: &str| Command::new("id").args([flag, USER]).output().unwrap();
         if !id("-u").status.success() {
-            let st = Command::new("useradd").args(["-M", "-s", "/bin/sh", USER]).status().unwrap();
+            // The comment marks it as ours: `make test` deletes only an account with it.
+            let st = Command::new("useradd").args(["-M", "-s", "/bin/sh", "-c", USER_COMMENT, USER]).status().unwrap();
             assert!(st.success(), "useradd {USER}");
         }
         let num = |o: Output| String::from_utf8(o.stdout).unwrap().trim().parse::<u32>().unwrap();
