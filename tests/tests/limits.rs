@@ -263,3 +263,28 @@ fn many_runs_leave_no_cgroup_or_process() {
         "spinners left"
     );
 }
+
+/// The seeds' flow: the caller prepares a cgroup, bare mode writes the limits there, puts the
+/// run in it, and leaves the directory to its owner.
+#[test]
+fn bare_mode_uses_a_prepared_cgroup_dir() {
+    let dir = format!("/sys/fs/cgroup/pids/sandbox-e2e-prepared-{}", std::process::id());
+    std::fs::create_dir(&dir).unwrap();
+    let s = Scratch::new("prepared");
+    for mode in [Mode::Bare, Mode::Audit] {
+        let o = Run::new(Who::Root, mode, s.path()).opt("cgroup-dir", &dir).opt("pids", "8").run(
+            "/bin/sh",
+            &["-c", "echo $SANDBOX_CGROUP_DIR; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done 2>&1 | head -1"],
+        );
+        o.has(&dir);
+        assert!(
+            o.stdout().contains("fork") || o.stdout().contains("Resource"),
+            "{mode:?}: 10 children under pids 8: {}",
+            o.stdout()
+        );
+        assert_eq!(std::fs::read_to_string(format!("{dir}/pids.max")).unwrap().trim(), "8");
+        assert!(std::path::Path::new(&dir).exists(), "the caller's cgroup must not be removed");
+    }
+    assert!(eventually(2000, || std::fs::read_to_string(format!("{dir}/cgroup.procs")).unwrap().is_empty()));
+    std::fs::remove_dir(&dir).unwrap();
+}
