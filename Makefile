@@ -24,6 +24,7 @@ demo: build
 # nothing was left behind.
 test: build
 	@scripts/leftovers.sh snapshot
+	@id -u sbxtest >/dev/null 2>&1 || useradd -M -s /bin/sh -c "sandbox e2e tests" sbxtest
 	$(CARGO) test --release --workspace -- --test-threads=2
 	c-tests/run-suite.sh --sandbox $(BIN)/sandbox --lib $(BIN)/libsandbox.so --user sbxtest
 	@scripts/leftovers.sh compare

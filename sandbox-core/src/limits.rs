@@ -48,6 +48,10 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
         return Err(Error::msg("cgroup", "--cpus needs a usable cpu cgroup controller, and none is available"));
     }
     run.oom_before = cg.oom_kills().unwrap_or(0);
+    if let Some(dir) = cg.v2_leaf() {
+        // Optional: without it init is attached by migration, as on v1.
+        run.cg_fd = crate::sys::open(dir.as_bytes(), libc::O_PATH | libc::O_DIRECTORY).unwrap_or(-1);
+    }
     if let Some(dir) = cg.primary_dir() {
         run.export_cgroup_dir(&dir);
     }

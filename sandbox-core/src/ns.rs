@@ -29,7 +29,19 @@ pub fn flags(run: &Run) -> u64 {
 /// Clone init (pid 1 of the new pid namespace) with every namespace at once.
 pub fn clone_init(run: &mut Run) -> Result<Side> {
     let flags = flags(run);
-    match sys::clone_fork(flags) {
+    let mut r = Err(libc::ENOSYS);
+    if run.cg_fd >= 0 {
+        // Born in the run's v2 leaf; any refusal (old kernel, no clone3) falls back below.
+        r = sys::clone3_into_cgroup(flags, run.cg_fd);
+        run.born_in_cgroup = r.is_ok();
+    }
+    if r.is_err() {
+        r = sys::clone_fork(flags);
+    }
+    if run.cg_fd >= 0 {
+        sys::close(run.cg_fd);
+    }
+    match r {
         Ok(0) => {
             run.role = crate::run::Role::Init;
             Ok(Side::Child)

@@ -55,6 +55,10 @@ pub struct Run<'a> {
     /// setup error, not a lost report); -1 when not asked for.
     pub report_fd: c_int,
     pub meta_fd: c_int,
+    /// The run's cgroup v2 leaf (O_PATH), for clone3(CLONE_INTO_CGROUP); -1 without one.
+    pub cg_fd: c_int,
+    /// init was born in that leaf: the supervisor attaches it to the v1 leaves only.
+    pub born_in_cgroup: bool,
     /// Write end of the cleaner's pipe (-1 without one): open for the supervisor's life.
     pub cleaner: c_int,
     pub old_sigmask: sys::SigSet,
@@ -122,6 +126,8 @@ impl<'a> Run<'a> {
             errors: pipe("errors")?,
             notify,
             cleaner: -1,
+            cg_fd: -1,
+            born_in_cgroup: false,
             report_fd: -1,
             meta_fd: -1,
             old_sigmask: 0,

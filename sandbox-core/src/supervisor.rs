@@ -49,6 +49,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     // Put init into the run's cgroup before it may fork the app, then let it go.
     sys::close(run.go[0]);
     let attached = match &cg {
+        Some(cg) if run.born_in_cgroup => cg.attach_v1(init),
         Some(cg) => cg.attach(init),
         None => Ok(()),
     };

@@ -33,6 +33,7 @@ fn an_interposing_program_is_contained_and_never_called_while_arming() {
     let head = |out: &str| out.split("MAIN").next().unwrap().to_string();
     let plain = Command::new("sh").args(["-c", &format!("exec 2>&1; {}", prog.display())]).output().unwrap();
     let baseline = head(&String::from_utf8_lossy(&plain.stdout));
+    ensure_user();
     for who in BOTH {
         for var in ["LD_PRELOAD", "LD_AUDIT"] {
             let user = match who {

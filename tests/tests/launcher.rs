@@ -207,13 +207,13 @@ fn check_reports_this_host() {
         .has("v2 /sys/fs/cgroup/unified")
         .has("landlock: ABI 7")
         .has("verdict: OK");
+    ensure_user();
     let o = Command::new("setpriv")
         .args([&format!("--reuid={USER}"), &format!("--regid={USER}"), "--clear-groups", "--"])
         .arg(sandbox_bin())
         .arg("--check")
         .output()
         .unwrap();
-    ensure_user();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}");
     assert!(out.contains("--memory     rlimit") && out.contains("fall back to rlimits"), "{out}");

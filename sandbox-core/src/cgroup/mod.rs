@@ -276,8 +276,22 @@ impl RunCgroup {
 
     /// Move `pid` (all its threads) into every leaf.
     pub fn attach(&self, pid: i32) -> Result<()> {
+        self.attach_where(pid, |_| true)
+    }
+
+    /// The run's own v2 leaf, where a child can be born with clone3(CLONE_INTO_CGROUP).
+    pub fn v2_leaf(&self) -> Option<&str> {
+        self.leaves.iter().find(|l| l.version == Version::V2 && self.owned).map(|l| l.dir.as_str())
+    }
+
+    /// As `attach`, for a process already born in the v2 leaf: only the v1 leaves.
+    pub fn attach_v1(&self, pid: i32) -> Result<()> {
+        self.attach_where(pid, |l| l.version == Version::V1)
+    }
+
+    fn attach_where(&self, pid: i32, which: impl Fn(&Leaf) -> bool) -> Result<()> {
         let v = format!("{pid}");
-        for l in &self.leaves {
+        for l in self.leaves.iter().filter(|l| which(l)) {
             let p = file(&l.dir, "cgroup.procs");
             sys::write_file(p.as_bytes(), v.as_bytes()).map_err(|e| Error::new("cgroup", p, e))?;
         }
