@@ -21,7 +21,7 @@ pub enum Seccomp {
     Strict,
     /// Only the architecture pin and the containment marker.
     None,
-    /// A policy file, already read and parsed by the caller into text.
+    /// A policy file's path; the seccomp compiler reads and checks it before the run.
     File(String),
 }
 

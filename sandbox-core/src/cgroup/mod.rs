@@ -483,6 +483,20 @@ fn check_name(s: &str, multi: bool) -> Result<()> {
     Ok(())
 }
 
+/// Write one control file; the error names the file.
+pub(crate) fn put(dir: &str, name: &str, v: &str) -> Result<()> {
+    let p = file(dir, name);
+    sys::write_file(p.as_bytes(), v.as_bytes()).map_err(|e| Error::new("cgroup", p, e))
+}
+
+/// pids.max has the same name and format on v1 and v2.
+pub(crate) fn apply_pids(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
+    match l.pids {
+        Some(p) if ctl.has(Ctl::PIDS) => put(dir, "pids.max", &format!("{p}")),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn file(dir: &str, name: &str) -> String {
     format!("{dir}/{name}")
 }

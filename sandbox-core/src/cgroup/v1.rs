@@ -2,8 +2,8 @@
 
 use alloc::format;
 
-use super::{file, read, stats, Ctl, MemoryEvents};
-use crate::error::{Ctx, Result};
+use super::{file, put, read, stats, Ctl, MemoryEvents};
+use crate::error::Result;
 use crate::policy::Limits;
 use crate::sys;
 
@@ -40,11 +40,7 @@ pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
         // A directory handed to us may have been used before: restart the peak.
         let _ = sys::write_file(file(dir, "memory.max_usage_in_bytes").as_bytes(), b"0");
     }
-    if ctl.has(Ctl::PIDS) {
-        if let Some(p) = l.pids {
-            put(dir, "pids.max", &format!("{p}"))?;
-        }
-    }
+    super::apply_pids(dir, ctl, l)?;
     if ctl.has(Ctl::CPU) {
         if let Some(m) = l.cpus_milli {
             let (quota, period) = super::cfs(m);
@@ -53,11 +49,6 @@ pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn put(dir: &str, name: &str, v: &str) -> Result<()> {
-    let p = file(dir, name);
-    sys::write_file(p.as_bytes(), v.as_bytes()).ctx("cgroup", &p)
 }
 
 pub(super) fn cpu_ns(dir: &str) -> Option<u64> {

@@ -4,8 +4,8 @@
 use alloc::string::String;
 use alloc::{format, vec::Vec};
 
-use super::{file, read, stats, unavailable, Ctl, MemoryEvents};
-use crate::error::{Ctx, Error, Result};
+use super::{file, put, read, stats, unavailable, Ctl, MemoryEvents};
+use crate::error::{Error, Result};
 use crate::policy::Limits;
 use crate::sys;
 
@@ -60,11 +60,7 @@ pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
         // Writable on newer kernels only: restarts the peak of a reused directory.
         let _ = sys::write_file(file(dir, "memory.peak").as_bytes(), b"0");
     }
-    if ctl.has(Ctl::PIDS) {
-        if let Some(p) = l.pids {
-            put(dir, "pids.max", &format!("{p}"))?;
-        }
-    }
+    super::apply_pids(dir, ctl, l)?;
     if ctl.has(Ctl::CPU) {
         if let Some(m) = l.cpus_milli {
             let (quota, period) = super::cfs(m);
@@ -72,11 +68,6 @@ pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn put(dir: &str, name: &str, v: &str) -> Result<()> {
-    let p = file(dir, name);
-    sys::write_file(p.as_bytes(), v.as_bytes()).ctx("cgroup", &p)
 }
 
 fn optional(dir: &str, name: &str, v: &str) -> Result<()> {
