@@ -99,13 +99,32 @@ fn main() {
             eprintln!("{}", r.msg);
             exit(r.code)
         });
-    let script = matches!(checked.kind, target::Kind::Script { .. });
     if policy.verbose {
         eprintln!("sandbox: target {} ({})", checked.path.display(), kind_name(&checked.kind));
         for r in &checked.risky_paths {
             eprintln!("sandbox: note: library search path outside root-owned system directories: {r}");
         }
     }
+    // `#!/usr/bin/env NAME`: exec the interpreter env would find, directly, with the script
+    // as /dev/fd/N (what the kernel passes for an fd exec), so that env needs no second exec
+    // (judge forbids it). The script's fd stays open for the interpreter to read.
+    let mut program = program;
+    let (exec_fd, script, exec_name) = match target::direct_interpreter(&checked) {
+        Some((interp, extra)) => {
+            let fd = checked.fd.as_raw_fd();
+            policy.keep_fds.push(fd);
+            let mut argv = vec![interp.path.clone().into_os_string()];
+            argv.extend(extra);
+            argv.push(format!("/dev/fd/{fd}").into());
+            argv.extend(program.drain(1..));
+            program = argv;
+            if policy.verbose {
+                eprintln!("sandbox: running {} directly (for /usr/bin/env)", interp.path.display());
+            }
+            (interp.fd.as_raw_fd(), matches!(interp.kind, target::Kind::Script { .. }), interp.path.clone())
+        }
+        None => (checked.fd.as_raw_fd(), matches!(checked.kind, target::Kind::Script { .. }), checked.path.clone()),
+    };
 
     let workdir = sandbox_core::fs::default_workdir(&policy);
     let env = environ::build_env(
@@ -121,9 +140,10 @@ fn main() {
     }
     let argv = cstrings(program.iter().map(cli::os));
     let (argv_p, envp_p) = (pointers(&argv), pointers(&env));
-    let fd = checked.fd.as_raw_fd();
+    let fd = exec_fd;
+    // Both descriptors (script and interpreter) live until the exec.
     let _open = checked.fd.into_raw_fd();
-    let name = checked.path.to_string_lossy().into_owned();
+    let name = exec_name.to_string_lossy().into_owned();
 
     if preload_only {
         // The design card's behaviour, for comparison only: the program's own code runs

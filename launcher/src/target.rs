@@ -304,6 +304,31 @@ fn env_command(interp: &Path, arg: Option<&OsStr>) -> Option<String> {
     None
 }
 
+/// How to run a `#!/usr/bin/env NAME` script without a second exec: the interpreter env would
+/// find (checked like any program) and the words to pass before the script. Only the plain
+/// forms `NAME` and `-S NAME ARG...` qualify; anything else (options, assignments, quotes
+/// or `$` in `-S`) is left to env itself, which then needs exec (a violation under judge).
+pub fn direct_interpreter(c: &Checked) -> Option<(&Checked, Vec<OsString>)> {
+    let Kind::Script { interp, arg, env_target: Some(target) } = &c.kind else {
+        return None;
+    };
+    if interp.path.file_name() != Some(OsStr::new("env")) {
+        return None;
+    }
+    let arg = arg.as_deref()?.to_str()?;
+    let mut words = arg.split_whitespace().peekable();
+    let split = words.peek() == Some(&"-S");
+    if split {
+        words.next();
+    }
+    let words: Vec<&str> = words.collect();
+    let plain = |w: &str| !w.is_empty() && !w.contains(['"', '\'', '\\', '$', '#', '=']);
+    if words.is_empty() || words[0].starts_with('-') || !words.iter().all(|w| plain(w)) || (!split && words.len() > 1) {
+        return None;
+    }
+    Some((target, words[1..].iter().map(OsString::from).collect()))
+}
+
 struct Elf {
     kind: Kind,
     preinit: bool,
@@ -700,6 +725,25 @@ mod tests {
         assert!(r.msg.contains("too long"), "{}", r.msg);
         // A not-executable script is refused before its interpreter matters.
         assert_eq!(refused(&t.write("noexec.sh", b"#!/bin/sh\n", 0o644)).code, 126);
+    }
+
+    #[test]
+    fn env_scripts_run_their_interpreter_directly() {
+        let t = Tmp::new("envdirect");
+        let words = |c: &Checked| direct_interpreter(c).map(|(i, w)| (i.path.clone(), w));
+        let c = open_checked(&t.write("a", b"#!/usr/bin/env sh\n", 0o755)).unwrap();
+        let (interp, extra) = words(&c).unwrap();
+        assert!(interp.ends_with("sh") && interp.is_absolute(), "{}", interp.display());
+        assert!(extra.is_empty());
+        let c = open_checked(&t.write("b", b"#!/usr/bin/env -S sh -e -u\n", 0o755)).unwrap();
+        assert_eq!(words(&c).unwrap().1, [OsString::from("-e"), OsString::from("-u")]);
+        // Left to env: options, assignments, quoting, `$`, several words without -S.
+        for line in ["-i sh", "-S A=1 sh", "-S sh '-e'", "-S sh $X", "sh -e"] {
+            let c = open_checked(&t.write("c", format!("#!/usr/bin/env {line}\n").as_bytes(), 0o755));
+            assert!(c.as_ref().map_or(true, |c| words(c).is_none()), "{line}");
+        }
+        // Not env: the kernel runs the interpreter itself.
+        assert!(words(&open_checked(&t.write("d", b"#!/bin/sh\n", 0o755)).unwrap()).is_none());
     }
 
     #[test]

@@ -22,7 +22,7 @@ fn main() {
     let mut c = [0u8; 8];
     sys::getrandom(&mut c).expect("getrandom");
     let cookie = u64::from_ne_bytes(c) | 1;
-    let opts = seccomp::Options { exec_cookie: cookie, notify: false };
+    let opts = seccomp::Options { exec_cookie: cookie, notify: false, ..Default::default() };
     let t0 = sys::now_ns();
     let prog = seccomp::build(&profile, &opts).unwrap_or_else(|e| panic!("{e}"));
     let t1 = sys::now_ns();

@@ -8,9 +8,14 @@ use crate::run::Run;
 use crate::seccomp::{self, Options};
 use crate::sys;
 
-/// Violations are reported through user notification for the strict and file profiles.
+/// Violations are reported through user notification for the strict and file profiles, and
+/// wherever new processes are forbidden.
 fn wants_notify(run: &Run) -> bool {
-    matches!(run.policy.seccomp, Seccomp::Strict | Seccomp::File(_))
+    matches!(run.policy.seccomp, Seccomp::Strict | Seccomp::File(_)) || no_processes(run)
+}
+
+fn no_processes(run: &Run) -> bool {
+    run.policy.processes == Some(false)
 }
 
 pub fn compile(run: &mut Run) -> Result<()> {
@@ -18,7 +23,7 @@ pub fn compile(run: &mut Run) -> Result<()> {
     if cookie == 0 {
         run.cookie = 0;
     }
-    let opts = Options { exec_cookie: cookie, notify: wants_notify(run) };
+    let opts = Options { exec_cookie: cookie, notify: wants_notify(run), no_processes: no_processes(run) };
     run.filter = seccomp::build(&run.policy.seccomp, &opts).map_err(|e| Error::msg("seccomp", e))?;
     Ok(())
 }

@@ -19,6 +19,8 @@ pub enum Net {
 pub enum Seccomp {
     Default,
     Strict,
+    /// `default` with sockets limited to AF_UNIX (compilers and build tools).
+    Compile,
     /// Only the architecture pin and the containment marker.
     None,
     /// A policy file's path; the seccomp compiler reads and checks it before the run.
@@ -70,6 +72,9 @@ pub struct Policy {
     pub seccomp: Seccomp,
     pub landlock: Landlock,
     pub limits: Limits,
+    /// New processes (fork, vfork, clone without CLONE_THREAD) allowed; threads always are.
+    /// `None` means yes: only the judge profile says no unless asked.
+    pub processes: Option<bool>,
     pub mounts: Vec<Mount>,
     /// Work directory bound read-write at the same path; `None` for no work dir.
     /// Empty string means "the current directory" (resolved when arming).
@@ -102,6 +107,7 @@ impl Default for Policy {
             seccomp: Seccomp::Default,
             landlock: Landlock::Auto,
             limits: Limits::default(),
+            processes: None,
             mounts: Vec::new(),
             workdir: Some(String::new()),
             chdir: None,
@@ -149,12 +155,13 @@ macro_rules! key {
 
 /// The single table of policy keys: `--NAME`, TOML `NAME`, `SANDBOX_NAME` (upper case, '-'→'_').
 pub const KEYS: &[Key] = &[
-    key!("profile", "NAME", true, "start from a built-in profile: judge, legacy, default"),
+    key!("profile", "NAME", true, "start from a built-in profile: judge, compile, legacy, default"),
     key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off)"),
     key!("address-space", "SIZE", true, "RLIMIT_AS per process (breaks JIT runtimes; opt-in)"),
     key!("time", "SECONDS", true, "CPU time of the whole tree (1.5, 1500ms)"),
     key!("wall-time", "SECONDS", true, "wall-clock time"),
     key!("pids", "N", true, "processes + threads"),
+    key!("processes", "yes|no", true, "new processes allowed (threads always are; judge: no)"),
     key!("files", "N", true, "open files per process (RLIMIT_NOFILE)"),
     key!("fsize", "SIZE", true, "largest file a process may write (RLIMIT_FSIZE)"),
     key!("stack", "SIZE", true, "stack size (RLIMIT_STACK)"),
@@ -167,7 +174,7 @@ pub const KEYS: &[Key] = &[
     key!("workdir", "DIR", true, "work dir bound read-write at its own path (default: cwd; 'none')"),
     key!("chdir", "DIR", true, "directory to start in (default: the work dir)"),
     key!("tmp-size", "SIZE", true, "size of the private /tmp (default 64M)"),
-    key!("seccomp", "PROFILE", true, "default | strict | none | FILE"),
+    key!("seccomp", "PROFILE", true, "default | strict | compile | none | FILE"),
     key!("landlock", "MODE", true, "auto (default) | on | off"),
     key!("hostname", "NAME", true, "hostname inside (default 'sandbox')"),
     key!("cgroup-root", "PATH", true, "parent of per-run cgroups, relative to the caller's own cgroup"),
@@ -207,6 +214,7 @@ impl Policy {
             "time" => l.time = Some(nonzero(parse_time(value)?, key)?),
             "wall-time" => l.wall_time = Some(nonzero(parse_time(value)?, key)?),
             "pids" => l.pids = Some(nonzero(parse_count(value)?, key)?),
+            "processes" => self.processes = Some(parse_bool(value)?),
             "files" => l.files = Some(nonzero(parse_count(value)?, key)?),
             "fsize" => l.fsize = Some(nonzero(parse_size(value)?, key)?),
             "stack" => l.stack = Some(nonzero(parse_size(value)?, key)?),
@@ -259,6 +267,7 @@ impl Policy {
                 self.seccomp = match value {
                     "default" => Seccomp::Default,
                     "strict" => Seccomp::Strict,
+                    "compile" => Seccomp::Compile,
                     "none" => Seccomp::None,
                     "" => return Err("empty value".into()),
                     // A file: the caller (launcher or preload) reads it; the text is stored.
@@ -315,10 +324,12 @@ impl Policy {
     fn apply_profile(&mut self, name: &str) -> Result<(), String> {
         match name {
             "default" => {}
-            // Judged C/C++/Rust/Go programs: no network, no exec, bounded everything.
+            // Judged programs in any language: no network, no exec, no new processes (threads
+            // are fine), bounded everything.
             "judge" => {
                 self.seccomp = Seccomp::Strict;
                 self.net = Net::None;
+                self.processes.get_or_insert(false);
                 self.limits.pids.get_or_insert(64);
                 self.limits.files.get_or_insert(64);
                 self.limits.fsize.get_or_insert(64 << 20);
@@ -326,13 +337,25 @@ impl Policy {
                 self.limits.time.get_or_insert(10_000_000_000);
                 self.limits.wall_time.get_or_insert(30_000_000_000);
             }
+            // Compilers (gcc, g++, javac, go build, rustc): exec and processes, no network,
+            // generous limits.
+            "compile" => {
+                self.seccomp = Seccomp::Compile;
+                self.net = Net::None;
+                self.limits.pids.get_or_insert(512);
+                self.limits.files.get_or_insert(4096);
+                self.limits.fsize.get_or_insert(1 << 30);
+                self.limits.memory.get_or_insert(2 << 30);
+                self.limits.time.get_or_insert(60_000_000_000);
+                self.limits.wall_time.get_or_insert(120_000_000_000);
+            }
             // Wrapped legacy tools: shells, interpreters, compilers; loopback network.
             "legacy" => {
                 self.seccomp = Seccomp::Default;
                 self.net = Net::Loopback;
                 self.limits.pids.get_or_insert(1024);
             }
-            _ => return Err(format!("unknown profile '{name}' (judge, legacy, default)")),
+            _ => return Err(format!("unknown profile '{name}' (judge, compile, legacy, default)")),
         }
         Ok(())
     }
@@ -508,6 +531,7 @@ mod tests {
                 "tmpfs" => "/scratch:8M",
                 "hostname" | "keep-env" | "cgroup-root" => "abc",
                 "quiet" | "verbose" | "inherit-env" => "true",
+                "processes" => "no",
                 _ => "/abs/path",
             };
             p.set(k.name, v).unwrap_or_else(|e| panic!("{}: {e}", k.name));

@@ -94,6 +94,7 @@ int main(void) {
     char *p = malloc(50 << 20); for (int i = 0; i < 50 << 20; i += 4096) p[i] = 1;
     int n = 0; if (scanf("%d", &n) != 1) return 2;
     printf("total=%ld sqrt=%.3f n=%d\n", total, sqrt(2.0), n * 2);
+    fflush(stdout);
     char *argv[] = {"/bin/true", 0};
     execv("/bin/true", argv);
     puts("exec refused");
@@ -115,11 +116,15 @@ int main() { std::vector<std::thread> v; std::map<int,int> m; for (int i = 0; i 
     assert!(st.success());
     for who in BOTH {
         for prog in [&dynamic, &stat] {
+            // An exec attempt is a violation (SV execve), not a quiet EPERM.
             let o = Run::new(who, Mode::Launcher, s.path())
                 .opt("profile", "judge")
+                .opt("report", &format!("exec-{who:?}.json"))
                 .stdin(b"21\n".to_vec())
                 .run(prog.to_str().unwrap(), &[]);
-            o.ok().has("total=2399960 sqrt=1.414 n=42").has("exec refused");
+            o.killed_by(libc::SIGKILL).has("total=2399960 sqrt=1.414 n=42").lacks("exec refused");
+            let r = std::fs::read_to_string(s.join(&format!("exec-{who:?}.json"))).unwrap();
+            assert_eq!((field(&r, "status"), field(&r, "syscall")), ("SV".into(), "execve".into()), "{r}");
         }
         Run::new(who, Mode::Launcher, s.path())
             .opt("seccomp", "strict")
@@ -130,8 +135,9 @@ int main() { std::vector<std::thread> v; std::map<int,int> m; for (int i = 0; i 
             .opt("seccomp", "strict")
             .stdin(b"21\n".to_vec())
             .run(dynamic.to_str().unwrap(), &[])
-            .ok()
-            .has("exec refused");
+            .killed_by(libc::SIGKILL)
+            .has("n=42")
+            .lacks("exec refused");
     }
 }
 

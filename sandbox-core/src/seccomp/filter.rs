@@ -1,6 +1,6 @@
 //! Lay a rule set out as one BPF program, always-on steps first:
-//! (1) architecture pin, (2) containment probe, (3) clone3 / namespace flags,
-//! (4) exec gate, (5) the profile.
+//! (1) architecture pin, (2) containment probe, (3) clone3 / namespace flags / new
+//! processes, (4) exec gate, (5) the profile.
 //!
 //! Only clone, unshare, execve(at), the probe number and the profile's few argument rules
 //! load arguments; every other number reaches a constant return, so the kernel's
@@ -119,20 +119,33 @@ pub fn assemble(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> {
     // clone, whose flags we can check. No new namespaces, via clone or unshare.
     let enosys = To::L(rets.get(&mut a, errno(libc::ENOSYS)));
     a.jeq(nr("clone3"), enosys, To::Next);
+    // With `no_processes`, a clone without CLONE_THREAD (fork, posix_spawn's vfork) and
+    // fork/vfork themselves are violations; threads pass.
+    let violation = To::L(rets.get(&mut a, ret_of(Action::Violation, o)));
     for (name, mask) in [("clone", CLONE_NS), ("unshare", CLONE_NS | CLONE_NEWTIME)] {
         let skip = a.label();
         a.jeq(nr(name), To::Next, To::L(skip));
         a.ld(off_arg(0));
-        a.jset(mask, eperm, To::L(profile));
+        if name == "clone" && o.no_processes {
+            a.jset(mask, eperm, To::Next);
+            a.jset(libc::CLONE_THREAD as u32, To::L(profile), violation);
+        } else {
+            a.jset(mask, eperm, To::L(profile));
+        }
         a.bind(skip);
     }
+    if o.no_processes {
+        a.jeq(nr("fork"), violation, To::Next);
+        a.jeq(nr("vfork"), violation, To::Next);
+    }
 
-    // (4) Exec gate: only an execveat carrying the cookie in its unused 6th argument.
+    // (4) Exec gate: only an execveat carrying the cookie in its unused 6th argument. Any
+    // other exec is a violation: reported with its name, never a quiet EPERM.
     if o.exec_cookie != 0 {
-        a.jeq(nr("execve"), eperm, To::Next);
+        a.jeq(nr("execve"), violation, To::Next);
         let skip = a.label();
         a.jeq(nr("execveat"), To::Next, To::L(skip));
-        arg64_eq(&mut a, 5, o.exec_cookie, eperm);
+        arg64_eq(&mut a, 5, o.exec_cookie, violation);
         a.ret(libc::SECCOMP_RET_ALLOW);
         a.bind(skip);
     }

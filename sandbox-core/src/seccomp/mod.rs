@@ -41,6 +41,8 @@ pub struct Options {
     pub exec_cookie: u64,
     /// Violations of `strict` go to a user-notification listener instead of killing.
     pub notify: bool,
+    /// New processes are violations (fork, vfork, clone without CLONE_THREAD); threads stay.
+    pub no_processes: bool,
 }
 
 /// Build the complete filter for `profile`. `Seccomp::File` is read here (raw syscalls).
@@ -48,6 +50,7 @@ pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, Stri
     let rules = match profile {
         Seccomp::Default => profiles::default(),
         Seccomp::Strict => profiles::strict(),
+        Seccomp::Compile => profiles::compile(),
         Seccomp::None => profiles::none(),
         Seccomp::File(path) => {
             let text = sys::read_file(path.as_bytes())

@@ -83,10 +83,15 @@ pub fn group(name: &str) -> Option<&'static [u32]> {
 }
 
 const EPERM: Action = Action::Errno(libc::EPERM as u16);
+const EACCES: Action = Action::Errno(libc::EACCES as u16);
+const AF_UNIX: u32 = libc::AF_UNIX as u32;
 
 const DEFAULT_DENY: &[&str] =
     &["mount", "debug", "module", "reboot", "swap", "clock", "keyring", "io-uring", "namespace", "quota", "admin"];
 const STRICT_ALLOW: &[&str] = &["basic-io", "file", "memory", "signal", "thread", "time", "process", "poll"];
+
+/// Queries and own-memory calls of language runtimes, allowed under strict (docs/seccomp.md).
+const JUDGE_ALLOW: &[u32] = nrs!["capget", "pkey_alloc", "pkey_free", "pkey_mprotect", "flock"];
 
 const PER_QUERY: u32 = 0xffff_ffff;
 const PER_LINUX: u32 = 0;
@@ -122,15 +127,41 @@ pub fn default() -> Ruleset {
     r
 }
 
-/// Judged programs (C, C++, Rust, Go; static or dynamic; threads): an allow-list, anything
-/// else is a violation.
+/// Compilers and build tools (gcc, g++, javac, go build, rustc): `default`, with sockets
+/// limited to AF_UNIX (glibc's nscd lookup, javac's socketpair); any other family fails with
+/// EACCES, so a probe falls back and nothing reaches a network.
+pub fn compile() -> Ruleset {
+    let mut r = default();
+    r.args.push(ArgRule {
+        nr: nr("socket"),
+        arg: 0,
+        test: Test::OneOf(&[AF_UNIX]),
+        then: Action::Allow,
+        other: EACCES,
+    });
+    r
+}
+
+/// Judged programs (C, C++, Rust, Go, Java, Python, Node.js, Ruby; static or dynamic;
+/// threads): an allow-list, anything else is a violation. Probes that runtimes make at
+/// start-up and handle failing get an errno instead (measured: docs/seccomp.md).
 pub fn strict() -> Ruleset {
     let mut r = Ruleset::new(Action::Violation);
     for g in STRICT_ALLOW {
         r.set_all(group(g).unwrap_or(&[]), Action::Allow);
     }
+    r.set_all(JUDGE_ALLOW, Action::Allow);
     // The launcher passes the notification fd to its supervisor right after installing.
     r.set(nr("sendmsg"), Action::Allow);
+    // glibc's getpwuid()/getgrgid() ask nscd over AF_UNIX first and read /etc/passwd when
+    // that fails (every JVM does this at start); any other family shows intent.
+    r.args.push(ArgRule {
+        nr: nr("socket"),
+        arg: 0,
+        test: Test::OneOf(&[AF_UNIX]),
+        then: EACCES,
+        other: Action::Violation,
+    });
     r.args.push(ArgRule {
         nr: nr("ioctl"),
         arg: 1,
