@@ -17,12 +17,26 @@ have python3 || need+=(python3)
 have useradd || need+=(passwd)
 have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
-if [ "${#need[@]}" -gt 0 ]; then
+# Language runtimes of tests/tests/languages.rs, at the system paths the jail shows (/usr):
+# rustup's rustc lives under the caller's home, which the jail hides, so Debian's is used.
+runtimes=()
+[ -x /usr/bin/javac ] || runtimes+=(openjdk-17-jdk-headless)
+[ -x /usr/bin/node ] || runtimes+=(nodejs)
+[ -x /usr/bin/go ] || runtimes+=(golang-go)
+[ -x /usr/bin/ruby ] || runtimes+=(ruby)
+[ -x /usr/bin/rustc ] || runtimes+=(rustc)
+[ -x /usr/bin/python3 ] || runtimes+=(python3)
+if [ "${#need[@]}" -gt 0 ] || [ "${#runtimes[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "installing: ${need[*]}"
+    echo "installing: ${need[*]} ${runtimes[*]}"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    if [ "${#need[@]}" -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    fi
+    if [ "${#runtimes[@]}" -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${runtimes[@]}" >/dev/null
+    fi
 fi
 if ! have cargo; then
     echo "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.80 or newer." >&2
