@@ -340,9 +340,12 @@ fn file_profile_is_read_and_enforced() {
 /// Build and install cost of each built-in profile (run with --nocapture to see it).
 #[test]
 fn timing_of_build_and_install() {
-    for (name, p) in
-        [("none", Seccomp::None), ("default", Seccomp::Default), ("strict", Seccomp::Strict), ("compile", Seccomp::Compile)]
-    {
+    for (name, p) in [
+        ("none", Seccomp::None),
+        ("default", Seccomp::Default),
+        ("strict", Seccomp::Strict),
+        ("compile", Seccomp::Compile),
+    ] {
         let opts = Options { exec_cookie: 0xfeed_f00d_dead_beef, notify: false, ..Default::default() };
         let n = 200;
         let t = Instant::now();
