@@ -540,6 +540,24 @@ mod tests {
     }
 
     #[test]
+    fn judge_and_compile_profiles() {
+        let mut p = Policy::default();
+        p.set("profile", "judge").unwrap();
+        assert_eq!((p.seccomp.clone(), p.net, p.processes), (Seccomp::Strict, Net::None, Some(false)));
+        // A choice made before the profile stays, like the limits.
+        let mut p = Policy::default();
+        p.set("processes", "yes").unwrap();
+        p.set("memory", "1G").unwrap();
+        p.set("profile", "judge").unwrap();
+        assert_eq!((p.processes, p.limits.memory), (Some(true), Some(1 << 30)));
+        let mut p = Policy::default();
+        p.set("profile", "compile").unwrap();
+        assert_eq!((p.seccomp.clone(), p.net, p.processes), (Seccomp::Compile, Net::None, None));
+        assert_eq!((p.limits.pids, p.limits.memory, p.limits.time), (Some(512), Some(2 << 30), Some(60_000_000_000)));
+        assert!(p.set("processes", "maybe").is_err());
+    }
+
+    #[test]
     fn env_names() {
         assert_eq!(env_name("wall-time"), "SANDBOX_WALL_TIME");
         assert_eq!(env_name("cgroup-dir"), "SANDBOX_CGROUP_DIR");
