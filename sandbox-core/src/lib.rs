@@ -38,7 +38,7 @@ use ns::Side;
 pub fn arm(policy: &Policy, target: Target) -> ! {
     let mut run = match Run::new(policy, target) {
         Ok(r) => r,
-        Err(e) => fail_early(e),
+        Err(e) => fail_early(policy, e),
     };
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
@@ -74,7 +74,9 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     process::exec(r)
 }
 
-fn fail_early(e: Error) -> ! {
-    let _ = sys::write_all(2, alloc::format!("{}\n", run::describe(&e)).as_bytes());
+fn fail_early(policy: &Policy, e: Error) -> ! {
+    let msg = run::describe(&e);
+    let _ = sys::write_all(2, alloc::format!("{msg}\n").as_bytes());
+    report::write_setup_error(policy, (-1, -1), EXIT_SETUP, &msg);
     sys::exit(EXIT_SETUP)
 }

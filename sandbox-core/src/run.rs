@@ -174,6 +174,10 @@ impl<'a> Run<'a> {
             let _ = sys::write(self.errors[1], msg.as_bytes());
         }
         let _ = sys::write_all(2, msg.as_bytes());
+        if self.role == Role::Supervisor {
+            // Every outcome has a report: a setup error before init exists is XX too.
+            crate::report::write_setup_error(self.policy, (self.report_fd, self.meta_fd), EXIT_SETUP, &msg);
+        }
         sys::exit(EXIT_SETUP)
     }
 

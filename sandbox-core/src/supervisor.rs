@@ -240,6 +240,10 @@ fn finish(
         (Status::Timeout, Some("time"), format!("time limit exceeded ({:.3} s > {:.3} s)", secs(cpu_ns), secs(lim)))
     } else if oom && signal == Some(libc::SIGKILL) {
         (Status::Memory, Some("memory"), format!("memory limit exceeded ({} bytes)", l.memory.unwrap_or(0)))
+    } else if signal == Some(libc::SIGXFSZ) && l.fsize.is_some() {
+        // RLIMIT_FSIZE ended it: the closest verdict is an output limit (isolate reports the
+        // same SIGXFSZ death as SG; our meta does too, with this message).
+        (Status::Output, Some("fsize"), format!("file size limit exceeded ({} bytes)", l.fsize.unwrap_or(0)))
     } else if signal == Some(libc::SIGSYS) {
         (Status::Violation, Some("seccomp"), "forbidden system call (killed by SIGSYS)".into())
     } else if let Some(s) = signal {
