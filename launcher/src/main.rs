@@ -138,5 +138,8 @@ fn main() {
         let e = sandbox_core::sys::execveat(fd, &argv_p, &envp_p, libc::AT_EMPTY_PATH, 0);
         die(126, &format!("{name}: exec: {}", sandbox_core::error::strerror(e)));
     }
+    // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give
+    // the program the default a shell would (`prog | head` ends it by SIGPIPE, not EPIPE).
+    let _ = sandbox_core::sys::signal_disposition(libc::SIGPIPE, libc::SIG_DFL);
     sandbox_core::arm(&policy, Target { fd, argv: &argv_p, envp: &envp_p, name: &name, script })
 }

@@ -16,6 +16,7 @@ pub mod landlock;
 pub mod limits;
 pub mod net;
 pub mod ns;
+pub mod output;
 pub mod policy;
 pub mod process;
 pub mod report;
@@ -47,6 +48,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     let cg = r.step("cgroup", limits::setup);
     r.step("seccomp-compile", filter::compile);
     r.step("landlock-check", landlock::check);
+    r.step("output", output::pipes);
     r.step("signals", process::block_signals);
     if let Side::Parent(init) = r.step("namespaces", ns::clone_init) {
         supervisor::run(r, init, cg)
@@ -60,6 +62,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("hostname", ns::hostname);
     r.step("network", net::setup);
     r.step("filesystem", |r| fs::jail(r, mounts));
+    r.step("output", output::close_readers);
     if let Side::Parent(app) = r.step("fork-app", process::fork_app) {
         process::init_loop(r, app)
     }
@@ -69,6 +72,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("session", process::new_session);
     r.step("no-new-privs", identity::no_new_privs);
     r.step("landlock", landlock::restrict);
+    r.step("output", output::attach);
     r.step("descriptors", process::close_stray);
     r.step("seccomp", filter::install);
     process::exec(r)

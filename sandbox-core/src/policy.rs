@@ -58,6 +58,8 @@ pub struct Limits {
     pub pids: Option<u64>,
     pub files: Option<u64>,
     pub fsize: Option<u64>,
+    /// Bytes the tree may write to stdout + stderr together (relayed by the supervisor).
+    pub output: Option<u64>,
     pub stack: Option<u64>,
     pub nice: Option<i32>,
     /// CPU bandwidth in thousandths of a CPU.
@@ -157,6 +159,7 @@ pub const KEYS: &[Key] = &[
     key!("pids", "N", true, "processes + threads"),
     key!("files", "N", true, "open files per process (RLIMIT_NOFILE)"),
     key!("fsize", "SIZE", true, "largest file a process may write (RLIMIT_FSIZE)"),
+    key!("output", "SIZE", true, "bytes of stdout + stderr, pipes included (relayed; OL past it)"),
     key!("stack", "SIZE", true, "stack size (RLIMIT_STACK)"),
     key!("nice", "N", true, "scheduling niceness, 0..19"),
     key!("cpus", "N.N", true, "CPU bandwidth, in CPUs (cgroup quota)"),
@@ -209,6 +212,7 @@ impl Policy {
             "pids" => l.pids = Some(nonzero(parse_count(value)?, key)?),
             "files" => l.files = Some(nonzero(parse_count(value)?, key)?),
             "fsize" => l.fsize = Some(nonzero(parse_size(value)?, key)?),
+            "output" => l.output = Some(nonzero(parse_size(value)?, key)?),
             "stack" => l.stack = Some(nonzero(parse_size(value)?, key)?),
             "nice" => {
                 let n: i32 = value.trim().parse().map_err(|_| format!("not a number: '{value}'"))?;
@@ -504,7 +508,7 @@ mod tests {
                 "cpus" | "time" | "wall-time" => "1.5",
                 "nice" => "5",
                 "pids" | "files" => "8",
-                "memory" | "address-space" | "fsize" | "stack" | "tmp-size" => "8M",
+                "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" => "8M",
                 "tmpfs" => "/scratch:8M",
                 "hostname" | "keep-env" | "cgroup-root" => "abc",
                 "quiet" | "verbose" | "inherit-env" => "true",

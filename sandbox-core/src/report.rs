@@ -28,6 +28,7 @@ pub struct Mechs {
     pub wall_time: Mech,
     pub files: Mech,
     pub fsize: Mech,
+    pub output: Mech,
     pub stack: Mech,
     pub address_space: Mech,
 }
@@ -42,6 +43,7 @@ impl Default for Mechs {
             wall_time: Mech::None,
             files: Mech::None,
             fsize: Mech::None,
+            output: Mech::None,
             stack: Mech::None,
             address_space: Mech::None,
         }
@@ -121,7 +123,7 @@ impl Report {
              \"wall_time\": {:.3},\n  \"peak_memory\": {},\n  \"max_rss\": {},\n  \"oom_killed\": {},\n  \
              \"limit\": {},\n  \"syscall\": {},\n  \"message\": \"{}\",\n  \"seccomp\": \"{}\",\n  \
              \"landlock\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
-             \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"stack\": \"{}\", \
+             \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"output\": \"{}\", \"stack\": \"{}\", \
              \"address_space\": \"{}\"}}\n}}\n",
             self.status.code(),
             opt(self.exit_code),
@@ -143,6 +145,7 @@ impl Report {
             m.wall_time.name(),
             m.files.name(),
             m.fsize.name(),
+            m.output.name(),
             m.stack.name(),
             m.address_space.name(),
         )

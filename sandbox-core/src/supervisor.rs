@@ -19,6 +19,7 @@ enum Killed {
     Wall,
     Cpu,
     Violation,
+    Output,
 }
 
 struct Clock {
@@ -57,6 +58,9 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     if let Err(e) = mapped {
         abort_run(run, init, cg, e);
     }
+    // A reader that went away (of the relay, or of our stderr) is an EPIPE to handle, never
+    // the supervisor's death before the report. Only here: init and the app keep theirs.
+    let _ = sys::signal_disposition(libc::SIGPIPE, libc::SIG_IGN);
     // go[1] stays open for the supervisor's whole life: init polls it to know we are alive.
     let _ = sys::write(run.go[1], b"g");
     sys::close(run.status[1]);
@@ -78,6 +82,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         let _ = sys::kill(init, libc::SIGKILL);
         run.fail(crate::Error::msg("supervisor", "signalfd/pidfd/timerfd unavailable"));
     }
+    let mut relay = crate::output::Relay::start(run);
     let mut listener: c_int = -1;
     let mut killed = Killed::No;
     let mut violation: Option<i32> = None;
@@ -89,14 +94,21 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     arm_timer(&cg);
 
     loop {
+        let out = relay.pollfds();
         let mut fds = [
             libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: tfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: run.notify[0], events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: listener, events: libc::POLLIN, revents: 0 },
+            out[0],
+            out[1],
         ];
         let _ = sys::poll(&mut fds, -1);
+        if killed == Killed::No && relay.pump(&fds[5..]) {
+            killed = Killed::Output;
+            kill_tree(init, &cg);
+        }
         if fds[0].revents != 0 {
             break;
         }
@@ -146,6 +158,12 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     let mut ru: libc::rusage = sys::getrusage(libc::RUSAGE_SELF);
     let init_status = sys::wait4(init, libc::__WALL, Some(&mut ru)).map(|(_, s)| s).unwrap_or(0);
     let wall_ns = sys::now_ns() - clock.start;
+    // Everything written under the limit reaches the caller before the report and before
+    // any message of ours.
+    relay.drain();
+    if relay.exceeded && killed == Killed::No {
+        killed = Killed::Output;
+    }
     finish(run, cg, init_status, &ru, wall_ns, killed, violation)
 }
 
@@ -228,6 +246,9 @@ fn finish(
     } else if killed == Killed::Violation {
         let name = violation.and_then(|n| crate::seccomp::syscalls::name(n as u32)).unwrap_or("?");
         (Status::Violation, Some("seccomp"), format!("forbidden system call {name}"))
+    } else if killed == Killed::Output {
+        let lim = l.output.unwrap_or(0);
+        (Status::Output, Some("output"), format!("output limit exceeded (more than {lim} bytes to stdout/stderr)"))
     } else if killed == Killed::Wall {
         let lim = l.wall_time.unwrap_or(0);
         (
