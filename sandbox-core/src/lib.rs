@@ -25,6 +25,7 @@ pub mod run;
 pub mod seccomp;
 pub mod supervisor;
 pub mod sys;
+pub mod tree;
 
 pub use error::{Error, Result};
 pub use policy::Policy;

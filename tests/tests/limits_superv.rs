@@ -167,3 +167,99 @@ fn output_relay_is_byte_exact_and_keeps_order() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "y\ny 141\n");
 }
+
+const EAT_C: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+/* eat MB [KIDS]: touch MB mebibytes (10 at a time); with KIDS, then fork KIDS children that
+ * share it copy-on-write and sleep, and wait for them (RSS counts it KIDS+1 times, PSS once). */
+int main(int argc, char **argv) {
+    long mb = atol(argv[1]);
+    int kids = argc > 2 ? atoi(argv[2]) : 0;
+    for (long i = 0; i < mb; i += 10) {
+        char *p = malloc(10 << 20);
+        if (!p) { puts("malloc failed"); return 1; }
+        memset(p, 1, 10 << 20);
+    }
+    for (int i = 0; i < kids; i++) if (fork() == 0) { sleep(1); _exit(0); }
+    while (wait(0) > 0) {}
+    puts("done");
+    return 0;
+}"#;
+
+#[test]
+fn rootless_memory_is_enforced_by_the_supervisor() {
+    let eat = cc("eat_kids", EAT_C, &[]);
+    let eat = eat.to_str().unwrap();
+    let s = Scratch::new("supmem");
+    for mode in MODES {
+        let o = Run::new(Who::User, mode, s.path()).opt("memory", "64M").opt("report", "r.json").run(eat, &["1000"]);
+        o.killed_by(libc::SIGKILL).err_has("memory limit exceeded");
+        let j = report(&s, "r.json");
+        assert_eq!((field(&j, "status").as_str(), field(&j, "limit").as_str()), ("ML", "memory"), "{mode:?}: {j}");
+        assert!(j.contains("\"memory\": \"supervisor\""), "{j}");
+        let peak: u64 = field(&j, "peak_memory").parse().unwrap_or_else(|_| panic!("{j}"));
+        assert!(peak > 64 << 20 && peak < 96 << 20, "{mode:?}: peak {peak} for a 64M limit: {j}");
+        // Under the limit: runs to the end, peak measured.
+        let o = Run::new(Who::User, mode, s.path()).opt("memory", "256M").opt("report", "r.json").run(eat, &["100"]);
+        o.ok().has("done");
+        let peak: u64 = field(&report(&s, "r.json"), "peak_memory").parse().unwrap();
+        // (sampled: the last 10 MiB chunk may come after the last sample)
+        assert!(peak >= 80 << 20 && peak < 256 << 20, "{peak}");
+        // 60 MiB shared copy-on-write by 4 processes: RSS sums 240 MiB, PSS 60; not ML.
+        let o = Run::new(Who::User, mode, s.path()).opt("memory", "128M").opt("report", "r.json").run(eat, &["60", "3"]);
+        o.ok().has("done");
+    }
+}
+
+#[test]
+fn java_and_node_start_unprivileged_under_memory_256m() {
+    let s = Scratch::new("jit");
+    let cases: [(&str, &[&str], &str); 2] = [
+        ("/usr/bin/java", &["-XshowSettings:vm", "-version"], "OpenJDK"),
+        ("/usr/bin/node", &["-e", "console.log('node ' + (1 + 1))"], "node 2"),
+    ];
+    for (prog, args, want) in cases {
+        if !std::path::Path::new(prog).exists() {
+            println!("SKIP {prog}: not installed (deps.sh installs it)");
+            continue;
+        }
+        let o = Run::new(Who::User, Mode::Launcher, s.path())
+            .opt("memory", "256M")
+            .opt("ro-bind", "/etc/java-17-openjdk")
+            .opt("report", "r.json")
+            .run(prog, args);
+        o.ok();
+        assert!(o.stdout().contains(want) || o.stderr().contains(want), "{prog}: {} {}", o.stdout(), o.stderr());
+        assert!(report(&s, "r.json").contains("\"memory\": \"supervisor\""));
+    }
+}
+
+#[test]
+fn rootless_time_limits_are_exact_and_137() {
+    let spin = cc(
+        "spin_kids",
+        "#include <stdlib.h>\n#include <unistd.h>\nint main(int c, char **v) { int k = c > 1 ? atoi(v[1]) : 0; \
+         for (int i = 0; i < k; i++) if (fork() == 0) break; for (;;) {} }\n",
+        &[],
+    );
+    let spin = spin.to_str().unwrap();
+    let s = Scratch::new("suptime");
+    let secs = |j: &str, k: &str| field(j, k).parse::<f64>().unwrap();
+    for mode in MODES {
+        for (lim, kids) in [("0.5", "0"), ("1.5", "0"), ("1", "2")] {
+            let o = Run::new(Who::User, mode, s.path()).opt("time", lim).opt("report", "r.json").run(spin, &[kids]);
+            o.killed_by(libc::SIGKILL).err_has("time limit exceeded");
+            let j = report(&s, "r.json");
+            assert_eq!((field(&j, "status").as_str(), field(&j, "limit").as_str()), ("TO", "time"), "{j}");
+            assert!(j.contains("\"time\": \"supervisor\""), "{j}");
+            let (cpu, l) = (secs(&j, "cpu_time"), lim.parse::<f64>().unwrap());
+            // Exact to the timer (1 ms checks near the limit; /proc's 10 ms ticks for dead
+            // threads), never the next whole second of RLIMIT_CPU.
+            assert!(cpu >= l && cpu <= l + 0.05, "{mode:?} --time {lim} ×{kids}: cpu {cpu}: {j}");
+        }
+    }
+}
