@@ -125,7 +125,10 @@ pub fn run(policy: &Policy) -> i32 {
     let cpu = usable("cpu");
     let acct = v2_leaf || usable("cpuacct").is_some();
     println!("limits would be enforced by:");
-    println!("  --memory     {}", if mem.is_some() { name(mem) } else { "supervisor (resident memory of the tree, from /proc: no cgroup)" });
+    println!(
+        "  --memory     {}",
+        if mem.is_some() { name(mem) } else { "supervisor (resident memory of the tree, from /proc: no cgroup)" }
+    );
     println!(
         "  --pids       {}",
         if pids.is_some() {

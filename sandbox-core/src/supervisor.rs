@@ -261,14 +261,7 @@ fn read_text(fd: c_int) -> String {
     String::from_utf8_lossy(&b[..n]).trim_end().into()
 }
 
-fn finish(
-    run: &mut Run,
-    cg: Option<RunCgroup>,
-    init_status: i32,
-    ru: &libc::rusage,
-    wall_ns: u64,
-    v: Verdict,
-) -> ! {
+fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rusage, wall_ns: u64, v: Verdict) -> ! {
     let (killed, violation) = (v.killed, v.violation);
     let app_status = read_exact4(run.status[0]).unwrap_or(init_status);
     let setup_error = read_text(run.errors[0]);

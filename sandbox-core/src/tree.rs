@@ -153,7 +153,8 @@ mod tests {
 
     #[test]
     fn stat_parsing_survives_odd_names() {
-        let line = b"42 (a) b (c) R 1 42 42 0 -1 4194304 100 0 0 0 7 3 2 1 20 0 1 0 999 1000000 250 18446744073709551615";
+        let line =
+            b"42 (a) b (c) R 1 42 42 0 -1 4194304 100 0 0 0 7 3 2 1 20 0 1 0 999 1000000 250 18446744073709551615";
         let f = stat_fields(line).unwrap();
         assert_eq!((f.utime, f.stime, f.cutime, f.cstime, f.rss_pages), (7, 3, 2, 1, 250));
     }

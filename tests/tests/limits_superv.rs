@@ -161,7 +161,10 @@ fn output_relay_is_byte_exact_and_keeps_order() {
     }
     // A reader that goes away ends the program by SIGPIPE, as without the relay.
     let o = std::process::Command::new("bash")
-        .args(["-c", &format!("{} --output 1G -- yes | head -c 3; echo \" ${{PIPESTATUS[0]}}\"", sandbox_bin().display())])
+        .args([
+            "-c",
+            &format!("{} --output 1G -- yes | head -c 3; echo \" ${{PIPESTATUS[0]}}\"", sandbox_bin().display()),
+        ])
         .current_dir(s.path())
         .output()
         .unwrap();
@@ -202,15 +205,16 @@ fn rootless_memory_is_enforced_by_the_supervisor() {
         assert_eq!((field(&j, "status").as_str(), field(&j, "limit").as_str()), ("ML", "memory"), "{mode:?}: {j}");
         assert!(j.contains("\"memory\": \"supervisor\""), "{j}");
         let peak: u64 = field(&j, "peak_memory").parse().unwrap_or_else(|_| panic!("{j}"));
-        assert!(peak > 64 << 20 && peak < 96 << 20, "{mode:?}: peak {peak} for a 64M limit: {j}");
+        assert!((64 << 20..96 << 20).contains(&peak), "{mode:?}: peak {peak} for a 64M limit: {j}");
         // Under the limit: runs to the end, peak measured.
         let o = Run::new(Who::User, mode, s.path()).opt("memory", "256M").opt("report", "r.json").run(eat, &["100"]);
         o.ok().has("done");
         let peak: u64 = field(&report(&s, "r.json"), "peak_memory").parse().unwrap();
         // (sampled: the last 10 MiB chunk may come after the last sample)
-        assert!(peak >= 80 << 20 && peak < 256 << 20, "{peak}");
+        assert!((80 << 20..256 << 20).contains(&peak), "{peak}");
         // 60 MiB shared copy-on-write by 4 processes: RSS sums 240 MiB, PSS 60; not ML.
-        let o = Run::new(Who::User, mode, s.path()).opt("memory", "128M").opt("report", "r.json").run(eat, &["60", "3"]);
+        let o =
+            Run::new(Who::User, mode, s.path()).opt("memory", "128M").opt("report", "r.json").run(eat, &["60", "3"]);
         o.ok().has("done");
     }
 }
