@@ -154,7 +154,9 @@ pub fn run(policy: &Policy) -> i32 {
     println!("  --output     supervisor (relay of stdout/stderr)");
     println!("  --files --fsize --stack --address-space  rlimit");
     if uid != 0 && mem.is_none() {
-        println!("note: unprivileged without a delegated cgroup: limits fall back to rlimits, as listed;");
+        println!(
+            "note: unprivileged without a delegated cgroup: limits fall back to the supervisor and rlimits, as listed;"
+        );
         println!("      delegate one with e.g. `systemd-run --user --scope -p Delegate=yes sandbox ...`.");
     }
     if problems.is_empty() {
