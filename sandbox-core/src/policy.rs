@@ -152,7 +152,7 @@ macro_rules! key {
 /// The single table of policy keys: `--NAME`, TOML `NAME`, `SANDBOX_NAME` (upper case, '-'→'_').
 pub const KEYS: &[Key] = &[
     key!("profile", "NAME", true, "start from a built-in profile: judge, legacy, default"),
-    key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off)"),
+    key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off; else the supervisor)"),
     key!("address-space", "SIZE", true, "RLIMIT_AS per process (breaks JIT runtimes; opt-in)"),
     key!("time", "SECONDS", true, "CPU time of the whole tree (1.5, 1500ms)"),
     key!("wall-time", "SECONDS", true, "wall-clock time"),
