@@ -267,3 +267,23 @@ fn rootless_time_limits_are_exact_and_137() {
         }
     }
 }
+
+#[test]
+fn a_stalled_reader_never_delays_a_time_limit() {
+    let s = Scratch::new("stalled");
+    for who in BOTH {
+        let _ = std::fs::remove_file(s.join("w.json"));
+        // `sleep` never reads: the relay's destination stays full while the clock runs.
+        let script = format!(
+            "{} --output 1G --wall-time 0.5 --report w.json -- /usr/bin/yes | sleep 2",
+            sandbox_bin().display()
+        );
+        let o =
+            command(who, std::path::Path::new("/bin/sh")).args(["-c", &script]).current_dir(s.path()).output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let j = report(&s, "w.json");
+        assert_eq!(field(&j, "status"), "TO", "{j}");
+        let wall: f64 = field(&j, "wall_time").parse().unwrap();
+        assert!((0.5..0.7).contains(&wall), "{who:?}: wall {wall}: {j}");
+    }
+}
