@@ -363,3 +363,25 @@ fn die_by(sig: c_int) -> ! {
     let _ = sys::kill(sys::getpid(), sig);
     sys::exit(128 + sig)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(mem: Option<u64>) -> Clock {
+        Clock { start: 0, wall_limit: Some(10_000_000_000), cpu_limit: Some(2_000_000_000), cpus: 2, mem_limit: mem }
+    }
+
+    #[test]
+    fn checks_come_when_a_limit_could_first_be_reached() {
+        // CPU: 1.5 s of budget left on 2 CPUs: 0.75 s; the wall deadline is later.
+        assert_eq!(clock(None).next_check(0, Some(500_000_000), 0), Some(750_000_000));
+        // Memory far from the limit: at most 50 ms; near it: every 1 ms.
+        assert_eq!(clock(Some(1 << 30)).next_check(0, Some(0), 0), Some(MAX_MEM_CHECK_NS));
+        assert_eq!(clock(Some(64 << 20)).next_check(0, Some(0), (64 << 20) - 4096), Some(MIN_MEM_CHECK_NS));
+        // 64 MiB of headroom at 4 B/ns on 2 CPUs: 8.4 ms.
+        assert_eq!(clock(Some(128 << 20)).next_check(0, Some(0), 64 << 20), Some((64 << 20) / 8));
+        // Past the wall deadline: now.
+        assert_eq!(clock(None).next_check(11_000_000_000, None, 0), Some(0));
+    }
+}
