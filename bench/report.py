@@ -414,6 +414,23 @@ if rows:
             m = med(res[kind])
             summary.append((f"{label} limit overshoot (median)", "≤ 10 ms", f"{m:.1f} ms", "PASS" if m <= 10 else "FAIL"))
 
+# --- output relay --------------------------------------------------------------------------
+rows = tsv("pipe.tsv")
+if rows:
+    by = {}
+    for cfg, _r, ms, n in rows:
+        by.setdefault(cfg, []).append((int(ms), int(n)))
+    emit(f"## 500 MiB through a pipe (`head -c 500M /dev/zero | wc -c`, {meta.get('over_runs')} runs each)", "")
+    out = []
+    bare = med([m for m, _ in by.get("bare", [])]) if by.get("bare") else None
+    for cfg, label in (("bare", "bare"), ("sandbox", "`sandbox --`"), ("output", "`sandbox --output 1G --` (splice relay)")):
+        xs = by.get(cfg)
+        if xs:
+            ms = [m for m, _ in xs]
+            exact = all(n == 500 << 20 for _, n in xs)
+            out.append([label, f(med(ms), 0), f"{min(ms)}–{max(ms)}", ratio(med(ms), bare), "yes" if exact else "NO"])
+    table(["config", "wall ms (median)", "min–max", "× bare", "every byte"], out)
+
 # --- throughput ----------------------------------------------------------------------------
 tp = {}
 for name in ("bare", "sandbox", "bwrap"):
@@ -474,6 +491,7 @@ emit(
     f"- syscall: `$OUT/getppid_loop {meta.get('sys_n')}`, `$S --seccomp MODE -- $OUT/getppid_loop N`, bwrap line + `/bench/getppid_loop N`",
     "- compute: `$OUT/compute`, `$S -- $OUT/compute`, `$S --seccomp strict -- $OUT/compute`",
     "- RSS: `$S -- /bin/sleep 1 &` then `/proc/$!/status`",
+    "- pipe: `bench/pipe.sh` (bare, `$S --`, `$S --output 1G --` of `head -c 500M /dev/zero | wc -c`)",
     "- overshoot: `$S -q --time 0.5 --report R -- $OUT/spin`, `$S -q --wall-time 0.3 --report R -- /bin/sleep 5`",
     f"- throughput: `$OUT/runloop {meta.get('tput_workers')} {meta.get('tput_sb')} -- $S -- /bin/true`, `runloop {meta.get('tput_workers')} {meta.get('tput_peer')} -- /bin/true`, `runloop … -- <bwrap line> /bin/true`",
     "",

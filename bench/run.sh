@@ -273,6 +273,10 @@ for i in $(seq "$OVER_RUNS"); do
     printf 'wall\t%s\t%s\t%s\n' "$i" "$rc" "$(( (t1 - t0) / 1000 ))" >>"$OUT/overshoot.tsv"
 done
 
+# --- 3g2. output relay --------------------------------------------------------------------
+log "3g2. 500 MiB through a pipe: bare, sandbox, sandbox --output ($OVER_RUNS runs each)"; loadavg pipe
+"$BENCH/pipe.sh" "$OUT/pipe.tsv" "$OVER_RUNS" || { note "pipe.sh failed"; FAILED=1; }
+
 # --- 3h. sustained throughput (last: it leaves the most namespace teardown behind) ------
 throughput() { # throughput NAME SECONDS CMD...
     local name=$1 secs=$2; shift 2

@@ -125,7 +125,10 @@ pub fn run(policy: &Policy) -> i32 {
     let cpu = usable("cpu");
     let acct = v2_leaf || usable("cpuacct").is_some();
     println!("limits would be enforced by:");
-    println!("  --memory     {}", if mem.is_some() { name(mem) } else { "rlimit (RLIMIT_AS per process: no cgroup)" });
+    println!(
+        "  --memory     {}",
+        if mem.is_some() { name(mem) } else { "supervisor (resident memory of the tree, from /proc: no cgroup)" }
+    );
     println!(
         "  --pids       {}",
         if pids.is_some() {
@@ -144,13 +147,16 @@ pub fn run(policy: &Policy) -> i32 {
         if acct {
             "supervisor (whole tree, cgroup CPU accounting)"
         } else {
-            "rlimit (RLIMIT_CPU per process, whole seconds)"
+            "supervisor (whole tree, from /proc: no cgroup)"
         }
     );
     println!("  --wall-time  supervisor (timerfd)");
+    println!("  --output     supervisor (relay of stdout/stderr)");
     println!("  --files --fsize --stack --address-space  rlimit");
     if uid != 0 && mem.is_none() {
-        println!("note: unprivileged without a delegated cgroup: limits fall back to rlimits, as listed;");
+        println!(
+            "note: unprivileged without a delegated cgroup: limits fall back to the supervisor and rlimits, as listed;"
+        );
         println!("      delegate one with e.g. `systemd-run --user --scope -p Delegate=yes sandbox ...`.");
     }
     if problems.is_empty() {

@@ -17,6 +17,15 @@ fn die(code: i32, msg: &str) -> ! {
     exit(code)
 }
 
+/// Like `die`, once the policy is known: the run's --report/--meta say XX with the message
+/// (every outcome has a report, 126 and 127 included).
+fn refuse(policy: &Policy, code: i32, msg: &str) -> ! {
+    let msg = format!("sandbox: {}", msg.trim_start_matches("sandbox: "));
+    eprintln!("{msg}");
+    sandbox_core::report::write_setup_error(policy, (-1, -1), code, &msg);
+    exit(code)
+}
+
 /// Config file first, then flags in order: flags override the file.
 fn build_policy(settings: &[(String, String)], config_file: Option<&str>) -> Policy {
     let mut p = Policy::default();
@@ -41,12 +50,12 @@ fn find_lib(p: &Policy) -> PathBuf {
         None => std::env::current_exe()
             .ok()
             .and_then(|e| e.parent().map(|d| d.join("libsandbox.so")))
-            .unwrap_or_else(|| die(125, "cannot locate libsandbox.so (use --lib)")),
+            .unwrap_or_else(|| refuse(p, 125, "cannot locate libsandbox.so (use --lib)")),
     };
     match lib.canonicalize() {
         Ok(l) if l.is_file() => l,
-        Ok(l) => die(125, &format!("library {}: not a regular file", l.display())),
-        Err(e) => die(125, &format!("library {}: {e}", lib.display())),
+        Ok(l) => refuse(p, 125, &format!("library {}: not a regular file", l.display())),
+        Err(e) => refuse(p, 125, &format!("library {}: {e}", lib.display())),
     }
 }
 
@@ -92,13 +101,11 @@ fn main() {
     policy.lib = Some(lib.to_string_lossy().into_owned());
 
     // The exact file that will run: resolved like a shell, opened once, checked on that fd.
-    let prog = program[0].to_str().unwrap_or_else(|| die(125, "program name is not valid UTF-8"));
+    let prog = program[0].to_str().unwrap_or_else(|| refuse(&policy, 125, "program name is not valid UTF-8"));
     let path_env = std::env::var("PATH").ok();
-    let checked =
-        target::resolve(prog, path_env.as_deref()).and_then(|p| target::open_checked(&p)).unwrap_or_else(|r| {
-            eprintln!("{}", r.msg);
-            exit(r.code)
-        });
+    let checked = target::resolve(prog, path_env.as_deref())
+        .and_then(|p| target::open_checked(&p))
+        .unwrap_or_else(|r| refuse(&policy, r.code, &r.msg));
     if policy.verbose {
         eprintln!("sandbox: target {} ({})", checked.path.display(), kind_name(&checked.kind));
         for r in &checked.risky_paths {
@@ -134,9 +141,9 @@ fn main() {
         None,
         workdir.as_deref().map(|w| Path::new(OsStr::from_bytes(w))),
     )
-    .unwrap_or_else(|e| die(125, &e));
+    .unwrap_or_else(|e| refuse(&policy, 125, &e));
     if let Err(e) = fds::close_inherited(&policy.keep_fds) {
-        die(125, &format!("descriptors: {e}"));
+        refuse(&policy, 125, &format!("descriptors: {e}"));
     }
     let argv = cstrings(program.iter().map(cli::os));
     let (argv_p, envp_p) = (pointers(&argv), pointers(&env));
@@ -151,5 +158,8 @@ fn main() {
         let e = sandbox_core::sys::execveat(fd, &argv_p, &envp_p, libc::AT_EMPTY_PATH, 0);
         die(126, &format!("{name}: exec: {}", sandbox_core::error::strerror(e)));
     }
+    // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give
+    // the program the default a shell would (`prog | head` ends it by SIGPIPE, not EPIPE).
+    let _ = sandbox_core::sys::signal_disposition(libc::SIGPIPE, libc::SIG_DFL);
     sandbox_core::arm(&policy, Target { fd, argv: &argv_p, envp: &envp_p, name: &name, script })
 }

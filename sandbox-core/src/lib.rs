@@ -16,6 +16,7 @@ pub mod landlock;
 pub mod limits;
 pub mod net;
 pub mod ns;
+pub mod output;
 pub mod policy;
 pub mod process;
 pub mod report;
@@ -24,6 +25,7 @@ pub mod run;
 pub mod seccomp;
 pub mod supervisor;
 pub mod sys;
+pub mod tree;
 
 pub use error::{Error, Result};
 pub use policy::Policy;
@@ -38,7 +40,7 @@ use ns::Side;
 pub fn arm(policy: &Policy, target: Target) -> ! {
     let mut run = match Run::new(policy, target) {
         Ok(r) => r,
-        Err(e) => fail_early(e),
+        Err(e) => fail_early(policy, e),
     };
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
@@ -47,6 +49,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     let cg = r.step("cgroup", limits::setup);
     r.step("seccomp-compile", filter::compile);
     r.step("landlock-check", landlock::check);
+    r.step("output", output::pipes);
     r.step("signals", process::block_signals);
     if let Side::Parent(init) = r.step("namespaces", ns::clone_init) {
         supervisor::run(r, init, cg)
@@ -60,6 +63,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("hostname", ns::hostname);
     r.step("network", net::setup);
     r.step("filesystem", |r| fs::jail(r, mounts));
+    r.step("output", output::close_readers);
     if let Side::Parent(app) = r.step("fork-app", process::fork_app) {
         process::init_loop(r, app)
     }
@@ -69,12 +73,15 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("session", process::new_session);
     r.step("no-new-privs", identity::no_new_privs);
     r.step("landlock", landlock::restrict);
+    r.step("output", output::attach);
     r.step("descriptors", process::close_stray);
     r.step("seccomp", filter::install);
     process::exec(r)
 }
 
-fn fail_early(e: Error) -> ! {
-    let _ = sys::write_all(2, alloc::format!("{}\n", run::describe(&e)).as_bytes());
+fn fail_early(policy: &Policy, e: Error) -> ! {
+    let msg = run::describe(&e);
+    let _ = sys::write_all(2, alloc::format!("{msg}\n").as_bytes());
+    report::write_setup_error(policy, (-1, -1), EXIT_SETUP, &msg);
     sys::exit(EXIT_SETUP)
 }

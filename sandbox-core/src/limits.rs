@@ -34,11 +34,16 @@ pub fn setup(run: &mut Run) -> Result<Option<RunCgroup>> {
     let m = &mut run.mechs;
     let when = |set: bool, mech: Mech| if set { mech } else { Mech::None };
     m.memory = when(l.memory.is_some(), cg.mechanism(LimitKind::Memory));
+    // issue 12: no memory cgroup: the supervisor enforces --memory from the tree's resident
+    // memory (never RLIMIT_AS, under which JIT runtimes cannot start; that is --address-space).
+    if m.memory == Mech::Rlimit {
+        m.memory = Mech::Supervisor;
+    }
     m.pids = when(l.pids.is_some(), cg.mechanism(LimitKind::Pids));
     m.cpus = when(l.cpus_milli.is_some(), cg.mechanism(LimitKind::Cpus));
-    // Tree CPU time is enforced by the supervisor when a cgroup counts it, else per process.
-    let counted = cg.cpu_ns().is_some();
-    m.time = when(l.time.is_some(), if counted { Mech::Supervisor } else { Mech::Rlimit });
+    // issue 12: tree CPU time is enforced by the supervisor, counted by the cgroup when one
+    // counts it, else from /proc (RLIMIT_CPU stays only as a per-process backstop above it).
+    m.time = when(l.time.is_some(), Mech::Supervisor);
     m.wall_time = when(l.wall_time.is_some(), Mech::Supervisor);
     set_rlimit_mechs(run);
     let m = &mut run.mechs;

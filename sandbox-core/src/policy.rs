@@ -60,6 +60,8 @@ pub struct Limits {
     pub pids: Option<u64>,
     pub files: Option<u64>,
     pub fsize: Option<u64>,
+    /// Bytes the tree may write to stdout + stderr together (relayed by the supervisor).
+    pub output: Option<u64>,
     pub stack: Option<u64>,
     pub nice: Option<i32>,
     /// CPU bandwidth in thousandths of a CPU.
@@ -156,7 +158,7 @@ macro_rules! key {
 /// The single table of policy keys: `--NAME`, TOML `NAME`, `SANDBOX_NAME` (upper case, '-'→'_').
 pub const KEYS: &[Key] = &[
     key!("profile", "NAME", true, "start from a built-in profile: judge, compile, legacy, default"),
-    key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off)"),
+    key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off; else the supervisor)"),
     key!("address-space", "SIZE", true, "RLIMIT_AS per process (breaks JIT runtimes; opt-in)"),
     key!("time", "SECONDS", true, "CPU time of the whole tree (1.5, 1500ms)"),
     key!("wall-time", "SECONDS", true, "wall-clock time"),
@@ -164,6 +166,7 @@ pub const KEYS: &[Key] = &[
     key!("processes", "yes|no", true, "new processes allowed (threads always are; judge: no)"),
     key!("files", "N", true, "open files per process (RLIMIT_NOFILE)"),
     key!("fsize", "SIZE", true, "largest file a process may write (RLIMIT_FSIZE)"),
+    key!("output", "SIZE", true, "bytes of stdout + stderr, pipes included (relayed; OL past it)"),
     key!("stack", "SIZE", true, "stack size (RLIMIT_STACK)"),
     key!("nice", "N", true, "scheduling niceness, 0..19"),
     key!("cpus", "N.N", true, "CPU bandwidth, in CPUs (cgroup quota)"),
@@ -217,6 +220,7 @@ impl Policy {
             "processes" => self.processes = Some(parse_bool(value)?),
             "files" => l.files = Some(nonzero(parse_count(value)?, key)?),
             "fsize" => l.fsize = Some(nonzero(parse_size(value)?, key)?),
+            "output" => l.output = Some(nonzero(parse_size(value)?, key)?),
             "stack" => l.stack = Some(nonzero(parse_size(value)?, key)?),
             "nice" => {
                 let n: i32 = value.trim().parse().map_err(|_| format!("not a number: '{value}'"))?;
@@ -527,7 +531,7 @@ mod tests {
                 "cpus" | "time" | "wall-time" => "1.5",
                 "nice" => "5",
                 "pids" | "files" => "8",
-                "memory" | "address-space" | "fsize" | "stack" | "tmp-size" => "8M",
+                "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" => "8M",
                 "tmpfs" => "/scratch:8M",
                 "hostname" | "keep-env" | "cgroup-root" => "abc",
                 "quiet" | "verbose" | "inherit-env" => "true",

@@ -28,6 +28,7 @@ pub struct Mechs {
     pub wall_time: Mech,
     pub files: Mech,
     pub fsize: Mech,
+    pub output: Mech,
     pub stack: Mech,
     pub address_space: Mech,
 }
@@ -42,6 +43,7 @@ impl Default for Mechs {
             wall_time: Mech::None,
             files: Mech::None,
             fsize: Mech::None,
+            output: Mech::None,
             stack: Mech::None,
             address_space: Mech::None,
         }
@@ -56,6 +58,8 @@ pub enum Status {
     Timeout,
     Memory,
     Violation,
+    /// Output limit: `--output` (the relay counted too much) or `--fsize` (SIGXFSZ).
+    Output,
     Internal,
 }
 
@@ -68,6 +72,7 @@ impl Status {
             Status::Timeout => "TO",
             Status::Memory => "ML",
             Status::Violation => "SV",
+            Status::Output => "OL",
             Status::Internal => "XX",
         }
     }
@@ -118,7 +123,7 @@ impl Report {
              \"wall_time\": {:.3},\n  \"peak_memory\": {},\n  \"max_rss\": {},\n  \"oom_killed\": {},\n  \
              \"limit\": {},\n  \"syscall\": {},\n  \"message\": \"{}\",\n  \"seccomp\": \"{}\",\n  \
              \"landlock\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
-             \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"stack\": \"{}\", \
+             \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"output\": \"{}\", \"stack\": \"{}\", \
              \"address_space\": \"{}\"}}\n}}\n",
             self.status.code(),
             opt(self.exit_code),
@@ -140,6 +145,7 @@ impl Report {
             m.wall_time.name(),
             m.files.name(),
             m.fsize.name(),
+            m.output.name(),
             m.stack.name(),
             m.address_space.name(),
         )
@@ -165,13 +171,14 @@ impl Report {
         if let Some(g) = self.signal {
             s.push_str(&format!("exitsig:{g}\n"));
         }
-        if matches!(self.status, Status::Timeout | Status::Memory | Status::Violation) {
+        if matches!(self.status, Status::Timeout | Status::Memory | Status::Violation | Status::Output) {
             s.push_str("killed:1\n");
         }
         if self.status != Status::Ok {
-            // isolate knows RE, SG, TO, XX; ML and SV are reported as SG with a message.
+            // isolate knows RE, SG, TO, XX; ML, SV and OL are reported as SG with a message
+            // (isolate itself ends an over-long output with SIGXFSZ, which it reports as SG).
             let st = match self.status {
-                Status::Memory | Status::Violation => "SG",
+                Status::Memory | Status::Violation | Status::Output => "SG",
                 other => other.code(),
             };
             s.push_str(&format!("status:{st}\n"));
@@ -180,6 +187,49 @@ impl Report {
             s.push_str(&format!("message:{}\n", self.message));
         }
         s
+    }
+}
+
+impl Report {
+    /// The report of a run that never started (status XX): the sandbox's own exit status
+    /// (125 setup, 126 cannot run, 127 not found) as `exit_code`, nothing measured, every
+    /// mechanism `none` because none was applied.
+    pub fn setup_error(code: i32, message: &str) -> Report {
+        Report {
+            status: Status::Internal,
+            exit_code: Some(code),
+            signal: None,
+            cpu_ns: 0,
+            wall_ns: 0,
+            peak_memory: None,
+            max_rss: 0,
+            limit: None,
+            syscall: None,
+            oom_killed: false,
+            message: message.trim_start_matches("sandbox: ").trim_end().into(),
+            mechs: Mechs::default(),
+            landlock: "not applied".into(),
+            seccomp: "not applied".into(),
+        }
+    }
+}
+
+/// Write the XX report of a run that failed before it started, to the files already opened
+/// (`fds`, -1 when not yet) or else to the policy's paths. Best effort: the error itself is
+/// what the caller prints, and a report that cannot be written is said on stderr.
+pub fn write_setup_error(policy: &crate::Policy, fds: (i32, i32), code: i32, message: &str) {
+    let rep = Report::setup_error(code, message);
+    for (fd, path, text) in [(fds.0, &policy.report, rep.json()), (fds.1, &policy.meta, rep.meta())] {
+        let Some(p) = path else { continue };
+        let fd = if fd >= 0 {
+            Ok(fd)
+        } else {
+            sys::openat(sys::AT_FDCWD, p.as_bytes(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)
+        };
+        if let Err(e) = fd.and_then(|fd| write(fd, &text)) {
+            let m = format!("sandbox: report {p}: {}\n", crate::error::strerror(e));
+            let _ = sys::write_all(2, m.as_bytes());
+        }
     }
 }
 

@@ -29,10 +29,10 @@ pub fn apply(run: &mut Run) -> Result<()> {
         set(libc::RLIMIT_AS, "RLIMIT_AS", n)?;
     }
     if let Some(ns) = l.time {
-        // Per process, in whole seconds: the supervisor enforces the tree's total with
-        // cgroup accounting; this is the backstop (and the fallback without a cgroup).
+        // Per process, in whole seconds, above the limit: the supervisor enforces the tree's
+        // total (cgroup or /proc accounting); this is only a backstop (reported TO too).
         let secs = ns.div_ceil(1_000_000_000);
-        let soft = if run.mechs.time == Mech::Rlimit { secs } else { secs + 1 };
+        let soft = secs + 1;
         let (_, hard) = sys::getrlimit(libc::RLIMIT_CPU as i32).map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
         sys::prlimit(libc::RLIMIT_CPU as i32, soft.min(hard), (soft + 1).min(hard))
             .map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
@@ -41,10 +41,9 @@ pub fn apply(run: &mut Run) -> Result<()> {
         // Counted per uid (per run in root mode, per user namespace otherwise).
         set(libc::RLIMIT_NPROC, "RLIMIT_NPROC", n)?;
     }
-    if let (Some(n), Mech::Rlimit) = (l.memory, run.mechs.memory) {
-        // Without a memory cgroup the closest bound is the address space of each process.
-        set(libc::RLIMIT_AS, "RLIMIT_AS (memory fallback)", n)?;
-    }
+    // --memory never becomes RLIMIT_AS: without a memory cgroup the supervisor enforces it
+    // from the tree's resident memory (a JVM or Node cannot start under an address-space
+    // limit near its heap). RLIMIT_AS is only --address-space.
     if let Some(n) = l.nice {
         sys::setpriority_self(n).map_err(|e| Error::new("rlimits", "setpriority", e))?;
     }

@@ -59,6 +59,11 @@ pub struct Run<'a> {
     pub cg_fd: c_int,
     /// init was born in that leaf: the supervisor attaches it to the v1 leaves only.
     pub born_in_cgroup: bool,
+    /// `--output`: pipes the app writes to instead of fds 1 and 2 (write ends, -1: fd left
+    /// as it is; both the same pipe when 1 and 2 are the same file) and the read ends the
+    /// supervisor relays from (the second -1 when shared).
+    pub relay_w: [c_int; 2],
+    pub relay_r: [c_int; 2],
     /// Write end of the cleaner's pipe (-1 without one): open for the supervisor's life.
     pub cleaner: c_int,
     pub old_sigmask: sys::SigSet,
@@ -126,6 +131,8 @@ impl<'a> Run<'a> {
             errors: pipe("errors")?,
             notify,
             cleaner: -1,
+            relay_w: [-1, -1],
+            relay_r: [-1, -1],
             cg_fd: -1,
             born_in_cgroup: false,
             report_fd: -1,
@@ -174,6 +181,10 @@ impl<'a> Run<'a> {
             let _ = sys::write(self.errors[1], msg.as_bytes());
         }
         let _ = sys::write_all(2, msg.as_bytes());
+        if self.role == Role::Supervisor {
+            // Every outcome has a report: a setup error before init exists is XX too.
+            crate::report::write_setup_error(self.policy, (self.report_fd, self.meta_fd), EXIT_SETUP, &msg);
+        }
         sys::exit(EXIT_SETUP)
     }
 

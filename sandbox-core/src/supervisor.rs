@@ -1,6 +1,7 @@
 //! The supervisor: outside every new namespace, it never returns. It relays signals,
-//! enforces wall and CPU time without polling at a fixed interval, takes violation reports,
-//! then accounts, reports, removes the run's cgroup and exits with the app's status.
+//! enforces wall and CPU time without polling at a fixed interval, enforces memory where no
+//! cgroup can (from /proc, see `tree`), relays output under `--output`, takes violation
+//! reports, then accounts, reports, removes the run's cgroup and exits with the app's status.
 
 use crate::cgroup::RunCgroup;
 use crate::process::{forwarded_set, FORWARDED};
@@ -12,6 +13,14 @@ use alloc::string::String;
 
 /// Shortest sleep between CPU-time checks: bounds the overshoot near the limit.
 const MIN_CPU_CHECK_NS: u64 = 1_000_000;
+/// Fastest the tree's resident memory can grow, per CPU, in bytes per ns (4 GB/s: page
+/// faults of freshly touched memory run well below that here, ~0.6 GB/s per CPU for the
+/// c-tests memory bomb; THP-backed memset reaches a few GB/s).
+const MEM_BYTES_PER_NS: u64 = 4;
+/// Memory checks (supervisor mechanism only): at least this often near the limit, and at
+/// most this rarely far from it.
+const MIN_MEM_CHECK_NS: u64 = 1_000_000;
+const MAX_MEM_CHECK_NS: u64 = 50_000_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Killed {
@@ -19,6 +28,19 @@ enum Killed {
     Wall,
     Cpu,
     Violation,
+    Output,
+    Memory,
+}
+
+/// How the run ended, as far as the supervisor knows.
+struct Verdict {
+    killed: Killed,
+    violation: Option<i32>,
+    /// The largest memory sample (supervisor mechanism only).
+    peak: Option<u64>,
+    /// The tree's CPU time by /proc, when sampled: init's rusage misses the processes the
+    /// kernel kills with the pid namespace.
+    tree_cpu: u64,
 }
 
 struct Clock {
@@ -27,21 +49,25 @@ struct Clock {
     cpu_limit: Option<u64>,
     /// CPUs the tree can use at once: CPU time can grow at most this fast.
     cpus: u64,
+    /// The memory limit when the supervisor enforces it.
+    mem_limit: Option<u64>,
 }
 
 impl Clock {
     /// Next instant to look again: the wall deadline, or the earliest moment the CPU budget
     /// could be spent if every allowed CPU ran flat out.
-    fn next_check(&self, now: u64, cpu_used: Option<u64>) -> Option<u64> {
+    /// The same for memory: the earliest moment the tree could fill its headroom at the
+    /// fastest fault rate.
+    fn next_check(&self, now: u64, cpu_used: Option<u64>, mem_used: u64) -> Option<u64> {
         let wall = self.wall_limit.map(|l| (self.start + l).saturating_sub(now));
         let cpu = match (self.cpu_limit, cpu_used) {
             (Some(l), Some(u)) => Some((l.saturating_sub(u) / self.cpus).max(MIN_CPU_CHECK_NS)),
             _ => None,
         };
-        match (wall, cpu) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let mem = self.mem_limit.map(|l| {
+            (l.saturating_sub(mem_used) / (MEM_BYTES_PER_NS * self.cpus)).clamp(MIN_MEM_CHECK_NS, MAX_MEM_CHECK_NS)
+        });
+        [wall, cpu, mem].into_iter().flatten().min()
     }
 }
 
@@ -57,6 +83,9 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     if let Err(e) = mapped {
         abort_run(run, init, cg, e);
     }
+    // A reader that went away (of the relay, or of our stderr) is an EPIPE to handle, never
+    // the supervisor's death before the report. Only here: init and the app keep theirs.
+    let _ = sys::signal_disposition(libc::SIGPIPE, libc::SIG_IGN);
     // go[1] stays open for the supervisor's whole life: init polls it to know we are alive.
     let _ = sys::write(run.go[1], b"g");
     sys::close(run.status[1]);
@@ -68,8 +97,21 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         let online = sys::cpus_allowed() as u64;
         l.cpus_milli.map_or(online, |m| online.min(m.div_ceil(1000)).max(1))
     };
-    let clock = Clock { start: run.start, wall_limit: l.wall_time, cpu_limit: l.time, cpus };
-    let cpu_used = |cg: &Option<RunCgroup>| cg.as_ref().and_then(|c| c.cpu_ns());
+    // Without a cgroup that counts tree CPU time (or memory), the supervisor samples the
+    // tree from /proc on the same timer.
+    let cg_cpu = cg.as_ref().is_some_and(|c| c.cpu_ns().is_some());
+    let mem_limit = if run.mechs.memory == crate::report::Mech::Supervisor { l.memory } else { None };
+    let sample_tree = (l.time.is_some() && !cg_cpu) || mem_limit.is_some();
+    let clock = Clock { start: run.start, wall_limit: l.wall_time, cpu_limit: l.time, cpus, mem_limit };
+    // Samples only grow (a process reaped between two reads can be missed once).
+    let (mut tree_cpu, mut mem_now, mut peak): (u64, u64, Option<u64>) = (0, 0, None);
+    let cpu_used = |cg: &Option<RunCgroup>, tree_cpu: u64| {
+        if cg_cpu {
+            cg.as_ref().and_then(|c| c.cpu_ns())
+        } else {
+            sample_tree.then_some(tree_cpu)
+        }
+    };
 
     let sfd = sys::signalfd(forwarded_set()).unwrap_or(-1);
     let pidfd = sys::pidfd_open(init).unwrap_or(-1);
@@ -78,25 +120,33 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         let _ = sys::kill(init, libc::SIGKILL);
         run.fail(crate::Error::msg("supervisor", "signalfd/pidfd/timerfd unavailable"));
     }
+    let mut relay = crate::output::Relay::start(run);
     let mut listener: c_int = -1;
     let mut killed = Killed::No;
     let mut violation: Option<i32> = None;
-    let arm_timer = |cg: &Option<RunCgroup>| {
-        if let Some(d) = clock.next_check(sys::now_ns(), cpu_used(cg)) {
+    let arm_timer = |cg: &Option<RunCgroup>, tree_cpu: u64, mem: u64| {
+        if let Some(d) = clock.next_check(sys::now_ns(), cpu_used(cg, tree_cpu), mem) {
             let _ = sys::timerfd_set(tfd, d.max(1));
         }
     };
-    arm_timer(&cg);
+    arm_timer(&cg, 0, 0);
 
     loop {
+        let out = relay.pollfds();
         let mut fds = [
             libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: tfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: run.notify[0], events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: listener, events: libc::POLLIN, revents: 0 },
+            out[0],
+            out[1],
         ];
         let _ = sys::poll(&mut fds, -1);
+        if killed == Killed::No && relay.pump(&fds[5..]) {
+            killed = Killed::Output;
+            kill_tree(init, &cg);
+        }
         if fds[0].revents != 0 {
             break;
         }
@@ -106,18 +156,29 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         if fds[2].revents != 0 {
             let mut b = [0u8; 8];
             let _ = sys::read(tfd, &mut b);
+            if sample_tree {
+                let t = crate::tree::sample(init);
+                tree_cpu = tree_cpu.max(t.cpu_ns);
+                if let Some(lim) = mem_limit {
+                    mem_now = t.memory(lim);
+                    peak = Some(peak.unwrap_or(0).max(mem_now));
+                }
+            }
             let now = sys::now_ns();
             if clock.wall_limit.is_some_and(|w| now - clock.start >= w) {
                 killed = Killed::Wall;
-            } else if let (Some(lim), Some(used)) = (clock.cpu_limit, cpu_used(&cg)) {
+            } else if let (Some(lim), Some(used)) = (clock.cpu_limit, cpu_used(&cg, tree_cpu)) {
                 if used >= lim {
                     killed = Killed::Cpu;
                 }
             }
+            if killed == Killed::No && mem_limit.is_some_and(|lim| mem_now > lim) {
+                killed = Killed::Memory;
+            }
             if killed != Killed::No {
                 kill_tree(init, &cg);
             } else {
-                arm_timer(&cg);
+                arm_timer(&cg, tree_cpu, mem_now);
             }
         }
         if fds[3].revents != 0 {
@@ -146,7 +207,13 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     let mut ru: libc::rusage = sys::getrusage(libc::RUSAGE_SELF);
     let init_status = sys::wait4(init, libc::__WALL, Some(&mut ru)).map(|(_, s)| s).unwrap_or(0);
     let wall_ns = sys::now_ns() - clock.start;
-    finish(run, cg, init_status, &ru, wall_ns, killed, violation)
+    // Everything written under the limit reaches the caller before the report and before
+    // any message of ours.
+    relay.drain();
+    if relay.exceeded && killed == Killed::No {
+        killed = Killed::Output;
+    }
+    finish(run, cg, init_status, &ru, wall_ns, Verdict { killed, violation, peak, tree_cpu })
 }
 
 fn relay_signals(sfd: c_int, init: c_int) {
@@ -194,21 +261,14 @@ fn read_text(fd: c_int) -> String {
     String::from_utf8_lossy(&b[..n]).trim_end().into()
 }
 
-fn finish(
-    run: &mut Run,
-    cg: Option<RunCgroup>,
-    init_status: i32,
-    ru: &libc::rusage,
-    wall_ns: u64,
-    killed: Killed,
-    violation: Option<i32>,
-) -> ! {
+fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rusage, wall_ns: u64, v: Verdict) -> ! {
+    let (killed, violation) = (v.killed, v.violation);
     let app_status = read_exact4(run.status[0]).unwrap_or(init_status);
     let setup_error = read_text(run.errors[0]);
     let ru_cpu = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
     let rusage_cpu = ru_cpu(ru.ru_utime) + ru_cpu(ru.ru_stime);
-    let cpu_ns = cg.as_ref().and_then(|c| c.cpu_ns()).unwrap_or(rusage_cpu);
-    let peak = cg.as_ref().and_then(|c| c.peak_memory());
+    let cpu_ns = cg.as_ref().and_then(|c| c.cpu_ns()).unwrap_or(rusage_cpu.max(v.tree_cpu));
+    let peak = cg.as_ref().and_then(|c| c.peak_memory()).or(v.peak);
     let oom = cg.as_ref().and_then(|c| c.oom_kills()).unwrap_or(0) > run.oom_before;
     if let Some(c) = cg {
         if let Err(e) = c.remove() {
@@ -228,6 +288,9 @@ fn finish(
     } else if killed == Killed::Violation {
         let name = violation.and_then(|n| crate::seccomp::syscalls::name(n as u32)).unwrap_or("?");
         (Status::Violation, Some("seccomp"), format!("forbidden system call {name}"))
+    } else if killed == Killed::Output {
+        let lim = l.output.unwrap_or(0);
+        (Status::Output, Some("output"), format!("output limit exceeded (more than {lim} bytes to stdout/stderr)"))
     } else if killed == Killed::Wall {
         let lim = l.wall_time.unwrap_or(0);
         (
@@ -238,8 +301,12 @@ fn finish(
     } else if killed == Killed::Cpu || signal == Some(libc::SIGXCPU) {
         let lim = l.time.unwrap_or(0);
         (Status::Timeout, Some("time"), format!("time limit exceeded ({:.3} s > {:.3} s)", secs(cpu_ns), secs(lim)))
-    } else if oom && signal == Some(libc::SIGKILL) {
+    } else if killed == Killed::Memory || (oom && signal == Some(libc::SIGKILL)) {
         (Status::Memory, Some("memory"), format!("memory limit exceeded ({} bytes)", l.memory.unwrap_or(0)))
+    } else if signal == Some(libc::SIGXFSZ) && l.fsize.is_some() {
+        // RLIMIT_FSIZE ended it: the closest verdict is an output limit (isolate reports the
+        // same SIGXFSZ death as SG; our meta does too, with this message).
+        (Status::Output, Some("fsize"), format!("file size limit exceeded ({} bytes)", l.fsize.unwrap_or(0)))
     } else if signal == Some(libc::SIGSYS) {
         (Status::Violation, Some("seccomp"), "forbidden system call (killed by SIGSYS)".into())
     } else if let Some(s) = signal {
@@ -295,4 +362,26 @@ fn die_by(sig: c_int) -> ! {
     let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));
     let _ = sys::kill(sys::getpid(), sig);
     sys::exit(128 + sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(mem: Option<u64>) -> Clock {
+        Clock { start: 0, wall_limit: Some(10_000_000_000), cpu_limit: Some(2_000_000_000), cpus: 2, mem_limit: mem }
+    }
+
+    #[test]
+    fn checks_come_when_a_limit_could_first_be_reached() {
+        // CPU: 1.5 s of budget left on 2 CPUs: 0.75 s; the wall deadline is later.
+        assert_eq!(clock(None).next_check(0, Some(500_000_000), 0), Some(750_000_000));
+        // Memory far from the limit: at most 50 ms; near it: every 1 ms.
+        assert_eq!(clock(Some(1 << 30)).next_check(0, Some(0), 0), Some(MAX_MEM_CHECK_NS));
+        assert_eq!(clock(Some(64 << 20)).next_check(0, Some(0), (64 << 20) - 4096), Some(MIN_MEM_CHECK_NS));
+        // 64 MiB of headroom at 4 B/ns on 2 CPUs: 8.4 ms.
+        assert_eq!(clock(Some(128 << 20)).next_check(0, Some(0), 64 << 20), Some((64 << 20) / 8));
+        // Past the wall deadline: now.
+        assert_eq!(clock(None).next_check(11_000_000_000, None, 0), Some(0));
+    }
 }

@@ -550,3 +550,15 @@ pub fn cpus_allowed() -> u32 {
         Err(_) => 1,
     }
 }
+
+// ---- the supervisor's output relay (issue 12) --------------------------------------------
+
+/// Move up to `len` bytes from pipe `src` to `dst` inside the kernel (no copy to user space).
+pub fn splice(src: c_int, dst: c_int, len: usize, flags: c_uint) -> R<usize> {
+    sc!(libc::SYS_splice, src, 0, dst, 0, len, flags)
+}
+/// Bytes waiting in a pipe.
+pub fn fionread(fd: c_int) -> R<usize> {
+    let mut n: c_int = 0;
+    sc!(libc::SYS_ioctl, fd, libc::FIONREAD, &mut n as *mut c_int).map(|_| n as usize)
+}

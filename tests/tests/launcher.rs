@@ -216,7 +216,8 @@ fn check_reports_this_host() {
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}");
-    assert!(out.contains("--memory     rlimit") && out.contains("fall back to rlimits"), "{out}");
+    assert!(out.contains("--memory     supervisor") && out.contains("--time       supervisor"), "{out}");
+    assert!(out.contains("fall back to the supervisor and rlimits"), "{out}");
 }
 
 #[test]
