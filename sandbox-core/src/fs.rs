@@ -11,6 +11,7 @@ use crate::policy::MountKind;
 use crate::run::Run;
 use crate::sys::{self, c_int};
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// Where the new root is assembled, inside our private mount namespace only.
@@ -153,7 +154,10 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
     if let Some(w) = &run.workdir {
-        let t = tree(w, RW, true)?.expect("required");
+        let t = match owned(run, For::Workdir) {
+            Some(t) => t,
+            None => tree(w, RW, true)?.expect("required"),
+        };
         add(w, t);
     }
     // The library must resolve inside for the LD_PRELOAD/LD_AUDIT of the program and its
@@ -167,14 +171,166 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
         let t = tree(lib.as_bytes(), RO, true)?.expect("required");
         add(lib.as_bytes(), t);
     }
-    for m in &run.policy.mounts {
+    for (i, m) in run.policy.mounts.iter().enumerate() {
         let what = match m.kind {
-            MountKind::Bind { rw } => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
+            MountKind::Bind { rw } => match owned(run, For::Mount(i)) {
+                Some(t) => t,
+                None => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
+            },
             MountKind::Tmpfs { size } => What::Tmpfs { size, mode: 0o1777 },
         };
         add(m.dst.as_bytes(), what);
     }
     Ok(v)
+}
+
+/// Which source a tree of the supervisor's is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum For {
+    Workdir,
+    /// Index into the policy's mounts.
+    Mount(usize),
+}
+
+/// A tree the run must be able to use as its own (the work dir, the caller's binds),
+/// cloned by the supervisor (see own_sources); attached by init.
+pub struct Owned {
+    pub of: For,
+    pub fd: c_int,
+    pub dir: bool,
+}
+
+fn owned(run: &Run, of: For) -> Option<What> {
+    run.owned.iter().find(|o| o.of == of).map(|o| What::Tree { fd: o.fd, dir: o.dir })
+}
+
+/// Root mode, in the supervisor: the work dir and the caller's binds are cloned here, with
+/// the caller's own access (so a 0700 `mktemp -d` dir is fine), and bound as idmapped
+/// mounts through a user namespace that maps the caller's uid/gid to the run's: what the
+/// caller owns on disk is the run's inside, and whatever the program creates is the
+/// caller's on the host (the next run, with another uid, sees it as its own again). Only the
+/// host's root may idmap a host filesystem (CAP_SYS_ADMIN over its superblock), which init,
+/// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
+pub fn own_sources(run: &mut Run) -> Result<()> {
+    let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
+    if let Some(w) = &run.workdir {
+        want.push((For::Workdir, w.clone(), true));
+    }
+    for (i, m) in run.policy.mounts.iter().enumerate() {
+        if let MountKind::Bind { rw } = m.kind {
+            want.push((For::Mount(i), m.src.as_bytes().to_vec(), rw));
+        }
+    }
+    if !run.privileged {
+        if run.workdir.is_some() {
+            run.workdir_note = "bound (the caller's uid, mapped to itself)".into();
+        }
+        return Ok(());
+    }
+    if want.is_empty() {
+        return Ok(());
+    }
+    let userns = crate::ns::idmap_userns(run)?;
+    let mut r = Ok(());
+    for (of, src, rw) in want {
+        match own(run, &src, rw, userns) {
+            Ok((fd, dir, note)) => {
+                if run.is_verbose() {
+                    let m = format!("sandbox: idmap: {}: {note}\n", show(&src));
+                    let _ = sys::write_all(2, m.as_bytes());
+                }
+                if of == For::Workdir {
+                    run.workdir_note = note;
+                }
+                run.owned.push(Owned { of, fd, dir });
+            }
+            Err(e) => {
+                r = Err(e);
+                break;
+            }
+        }
+    }
+    sys::close(userns);
+    r
+}
+
+/// Clone `src` and idmap it; where its filesystem cannot be idmapped, fall back to a plain
+/// bind only when the run's uid could use it anyway through its "other" permission bits.
+fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
+    let fd = sys::open_tree(sys::AT_FDCWD, src, sys::OPEN_TREE_CLONE | sys::AT_RECURSIVE)
+        .map_err(|e| Error::new("filesystem", format!("bind source {}", show(src)), e))?;
+    let fail = |fd, what: String, e| {
+        sys::close(fd);
+        Error::new("filesystem", what, e)
+    };
+    let st = sys::fstat(fd).map_err(|e| fail(fd, format!("fstat {}", show(src)), e))?;
+    let base = if rw { RW } else { RO };
+    let flags = libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE;
+    let ty = st.st_mode & libc::S_IFMT;
+    let dir = ty == libc::S_IFDIR;
+    let ids = format!("{}:{} on disk is {}:{} inside", run.outer_uid, run.outer_gid, run.app_uid, run.app_gid);
+    // Device nodes, sockets, fifos: owning one would let the program chmod the host's node.
+    if !dir && ty != libc::S_IFREG {
+        sys::mount_setattr(fd, b"", flags, base).map_err(|e| fail(fd, format!("mount flags of {}", show(src)), e))?;
+        return Ok((fd, dir, String::from("bound as is (not a file or directory)")));
+    }
+    let e = match sys::mount_setattr_userns(fd, b"", flags, base | sys::MOUNT_ATTR_IDMAP, userns) {
+        Ok(()) => return Ok((fd, dir, format!("idmapped ({ids})"))),
+        Err(e) => e,
+    };
+    let fs = sys::fstatfs(fd).map(|s| fs_name(s.f_type as i64)).unwrap_or_else(|_| String::from("unknown"));
+    let need = match (rw, dir) {
+        (true, true) => 0o007,
+        (true, false) => 0o006,
+        (false, true) => 0o005,
+        (false, false) => 0o004,
+    };
+    if st.st_mode & need != need {
+        let what = format!(
+            "{} is on {fs}, which cannot be idmapped, and the run's uid could not use it (mode {:o}): \
+             use a directory on ext4/xfs/btrfs/tmpfs (Linux >= 6.3), make it accessible to others \
+             (chmod o+rwx), or run as an unprivileged user",
+            show(src),
+            st.st_mode & 0o7777
+        );
+        return Err(fail(fd, what, e));
+    }
+    sys::mount_setattr(fd, b"", flags, base).map_err(|e| fail(fd, format!("mount flags of {}", show(src)), e))?;
+    Ok((
+        fd,
+        dir,
+        format!(
+            "plain bind: {fs} cannot be idmapped ({}); the run uses it through its other-permissions \
+             and what it makes belongs to uid {}",
+            crate::error::strerror(e),
+            run.app_uid
+        ),
+    ))
+}
+
+/// The name of a filesystem type (statfs f_type), for messages.
+fn fs_name(magic: i64) -> String {
+    let n = match magic as u32 {
+        0xEF53 => "ext4",
+        0x5846_5342 => "xfs",
+        0x9123_683E => "btrfs",
+        0x0102_1994 => "tmpfs",
+        0x8584_58f6 => "ramfs",
+        0x0102_1997 => "9p",
+        0x6969 => "nfs",
+        0xFF53_4D42 => "cifs",
+        0xFE53_4D42 => "smb2",
+        0x6573_5546 => "fuse",
+        0x794C_7630 => "overlayfs",
+        0x4d44 => "vfat",
+        0x2011_BAB0 => "exfat",
+        0x5346_544e => "ntfs",
+        0x7371_7368 => "squashfs",
+        0x9fa0 => "proc",
+        0x6265_6572 => "sysfs",
+        _ => return format!("filesystem type {magic:#x}"),
+    };
+    String::from(n)
 }
 
 /// Open `path` (absolute, inside the new root) as an O_PATH fd, creating missing

@@ -43,6 +43,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
     r.step("workdir", fs::resolve_workdir);
+    r.step("idmap", fs::own_sources);
     r.step("report-files", report::open_files);
     let cg = r.step("cgroup", limits::setup);
     r.step("seccomp-compile", filter::compile);

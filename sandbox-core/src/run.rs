@@ -43,6 +43,10 @@ pub struct Run<'a> {
     pub cookie: u64,
     /// Absolute work directory bound read-write, if any.
     pub workdir: Option<Vec<u8>>,
+    /// Root mode: the work dir and binds as idmapped trees, made by the supervisor.
+    pub owned: Vec<crate::fs::Owned>,
+    /// How the work dir is bound (idmapped, or a plain bind and why), for -v and the report.
+    pub workdir_note: String,
     /// supervisor → init: one byte once init has been attached to the cgroup.
     pub go: [c_int; 2],
     /// init → supervisor: the app's wait status (4 bytes).
@@ -121,6 +125,8 @@ impl<'a> Run<'a> {
             app_gid,
             cookie: u64::from_ne_bytes(cookie) | 1,
             workdir: None,
+            owned: Vec::new(),
+            workdir_note: "none".into(),
             go: pipe("go")?,
             status: pipe("status")?,
             errors: pipe("errors")?,

@@ -263,6 +263,7 @@ fn finish(
         message: message.clone(),
         mechs: run.mechs,
         landlock: run.landlock_note.clone(),
+        workdir: run.workdir_note.clone(),
         seccomp: format!("{:?}", run.policy.seccomp).to_lowercase(),
     };
     let p = run.policy;
