@@ -278,7 +278,7 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
         Ok(()) => return Ok((fd, dir, format!("idmapped ({ids})"))),
         Err(e) => e,
     };
-    let fs = sys::fstatfs(fd).map(|s| fs_name(s.f_type as i64)).unwrap_or_else(|_| String::from("unknown"));
+    let fs = sys::fstatfs(fd).map(|s| fs_name(s.f_type)).unwrap_or_else(|_| String::from("unknown"));
     let need = match (rw, dir) {
         (true, true) => 0o007,
         (true, false) => 0o006,

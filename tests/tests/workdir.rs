@@ -196,3 +196,132 @@ fn root_unidmappable_filesystem_refused_or_plain_bind_when_usable() {
     // The ramfs lived only in the test's mount namespace.
     assert!(!std::fs::read_to_string("/proc/self/mountinfo").unwrap().contains("sbxtest-ramfs"));
 }
+
+/// Every way to put a set-uid/set-gid bit or a file capability on a file, and a hard link
+/// to a set-uid binary outside. Each call is named on the command line and prints its
+/// errno name (or OK).
+const SETID_PROBE: &str = r#"
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+struct how { unsigned long long flags, mode, resolve; };
+static void rep(const char *name, long r) { printf("%s %s\n", name, r >= 0 ? "OK" : strerrorname_np(errno)); }
+int main(int argc, char **argv) {
+    close(open("f", O_CREAT | O_WRONLY, 0755));
+    for (int i = 1; i < argc; i++) {
+        const char *t = argv[i];
+        int fd = open("f", O_RDONLY);
+        struct how h = { O_CREAT | O_WRONLY, 04755, 0 };
+        /* VFS_CAP_REVISION_2 with CAP_SETUID permitted and effective */
+        unsigned int cap[5] = { 0x02000001, 1u << 7, 0, 0, 0 };
+        long r = -1;
+        if (!strcmp(t, "chmod-suid")) r = chmod("f", 04755);
+        else if (!strcmp(t, "chmod-sgid")) r = chmod("f", 02755);
+        else if (!strcmp(t, "fchmod")) r = fchmod(fd, 04755);
+        else if (!strcmp(t, "fchmodat")) r = fchmodat(AT_FDCWD, "f", 06755, 0);
+        else if (!strcmp(t, "fchmodat2")) r = syscall(452, AT_FDCWD, "f", 04755, 0);
+        else if (!strcmp(t, "open")) r = syscall(SYS_open, "o1", O_CREAT | O_WRONLY, 04755);
+        else if (!strcmp(t, "openat")) r = openat(AT_FDCWD, "o2", O_CREAT | O_WRONLY, 02755);
+        else if (!strcmp(t, "creat")) r = creat("o3", 04755);
+        else if (!strcmp(t, "tmpfile")) r = open(".", O_TMPFILE | O_WRONLY, 04755);
+        else if (!strcmp(t, "openat2")) r = syscall(437, AT_FDCWD, "o4", &h, sizeof h);
+        else if (!strcmp(t, "mkdir")) r = mkdir("d1", 02755);
+        else if (!strcmp(t, "mkdirat")) r = mkdirat(AT_FDCWD, "d2", 04755);
+        else if (!strcmp(t, "mknod")) r = mknod("n1", S_IFREG | 04755, 0);
+        else if (!strcmp(t, "mknodat")) r = mknodat(AT_FDCWD, "n2", S_IFREG | 02755, 0);
+        else if (!strcmp(t, "setcap")) r = setxattr("f", "security.capability", cap, sizeof cap, 0);
+        else if (!strcmp(t, "link-su")) r = link("/usr/bin/su", "su");
+        else if (!strcmp(t, "link-etc")) r = link("/etc/passwd", "passwd");
+        else if (!strcmp(t, "control")) r = chmod("f", 0700) | mkdir("d3", 0755) | (open("o5", O_CREAT | O_WRONLY, 0644) < 0);
+        rep(t, r);
+        fflush(stdout);
+        close(fd);
+    }
+    return 0;
+}"#;
+
+const SETID_CALLS: &[(&str, &str)] = &[
+    ("chmod-suid", "EPERM"),
+    ("chmod-sgid", "EPERM"),
+    ("fchmod", "EPERM"),
+    ("fchmodat", "EPERM"),
+    ("fchmodat2", "EPERM"),
+    ("open", "EPERM"),
+    ("openat", "EPERM"),
+    ("creat", "EPERM"),
+    ("tmpfile", "EPERM"),
+    ("openat2", "ENOSYS"),
+    ("mkdir", "EPERM"),
+    ("mkdirat", "EPERM"),
+    ("mknod", "EPERM"),
+    ("mknodat", "EPERM"),
+    ("setcap", "EPERM"),
+    ("link-su", "EXDEV"),
+    ("link-etc", "EXDEV"),
+];
+
+/// No file in `d` (recursively) has a set-id bit or a security.capability xattr.
+fn assert_no_setid(d: &Path, ctx: &str) {
+    for e in std::fs::read_dir(d).unwrap() {
+        let e = e.unwrap();
+        let m = std::fs::symlink_metadata(e.path()).unwrap();
+        assert_eq!(m.mode() & 0o6000, 0, "{ctx}: {} has mode {:o} on the host", e.path().display(), m.mode());
+        let o = Command::new("getfattr").args(["-n", "security.capability"]).arg(e.path()).output();
+        if let Ok(o) = o {
+            assert!(
+                !String::from_utf8_lossy(&o.stdout).contains("security.capability"),
+                "{ctx}: file capability on {}",
+                e.path().display()
+            );
+        }
+        if m.is_dir() {
+            assert_no_setid(&e.path(), ctx);
+        }
+    }
+}
+
+/// The program's files are root's on the host (idmapped work dir), so set-id bits and file
+/// capabilities must never be set: every profile, launcher and both bare modes. Where a
+/// profile does not allow a call at all (strict), it is a violation instead: still never
+/// a set-id bit.
+#[test]
+fn no_setid_bit_or_file_capability_reaches_the_host() {
+    let probe = cc("setid_probe", SETID_PROBE, &[]);
+    let p = probe.to_str().unwrap();
+    let all: Vec<&str> = SETID_CALLS.iter().map(|c| c.0).chain(["control"]).collect();
+    let mut runs = vec![(Who::User, Mode::Launcher)];
+    runs.extend(MODES.map(|m| (Who::Root, m)));
+    for (who, mode) in runs {
+        for seccomp in ["default", "none"] {
+            let d = Private::new(who);
+            let o = Run::new(who, mode, &d.0).opt("seccomp", seccomp).run(p, &all);
+            o.ok();
+            for (call, want) in SETID_CALLS {
+                o.has(&format!("{call} {want}\n"));
+            }
+            o.has("control OK\n");
+            assert_no_setid(&d.0, &format!("{who:?}/{mode:?}/{seccomp}"));
+        }
+        // strict: one call per run; a call strict forbids ends the run as a violation.
+        let d = Private::new(who);
+        for (call, want) in SETID_CALLS {
+            let o = Run::new(who, mode, &d.0).opt("seccomp", "strict").run(p, &[call]);
+            let line = format!("{call} {want}\n");
+            assert!(
+                o.stdout().contains(&line) || o.signal() == Some(libc::SIGKILL) || o.signal() == Some(libc::SIGSYS),
+                "{who:?}/{mode:?}/strict {call}: {} {:?} {}",
+                o.stdout(),
+                o.0.status,
+                o.stderr()
+            );
+            assert!(!o.stdout().contains(&format!("{call} OK")), "{who:?}/{mode:?}/strict: {call} succeeded");
+        }
+        assert_no_setid(&d.0, &format!("{who:?}/{mode:?}/strict"));
+    }
+}
