@@ -17,9 +17,12 @@ use alloc::vec::Vec;
 /// Where the new root is assembled, inside our private mount namespace only.
 const STAGE: &[u8] = b"/tmp";
 
-/// Parts of /etc that programs read: loader cache, users and groups, name service and
-/// time zone, TLS roots, and Debian's alternatives (cc, editor, ...). Optional: skipped
-/// when the host lacks them. Nothing else of /etc (no shadow, no ssh keys) is visible.
+/// What of /etc the jail shows, decided by what programs and the installed runtimes read
+/// (README, "What of /etc is visible"): the loader, users and groups (never shadow or
+/// gshadow), name service, time zone and locale aliases, TLS trust (certs and openssl.cnf,
+/// never ssl/private), and Debian's alternatives. Optional: skipped when the host lacks
+/// them. Every entry must be world-readable to be shown at all (a file the run's uid could
+/// not read is no configuration it needs), and a bound directory keeps its permissions.
 const ETC: &[&str] = &[
     "/etc/alternatives",
     "/etc/ca-certificates",
@@ -30,6 +33,7 @@ const ETC: &[&str] = &[
     "/etc/ld.so.cache",
     "/etc/ld.so.conf",
     "/etc/ld.so.conf.d",
+    "/etc/locale.alias",
     "/etc/localtime",
     "/etc/mime.types",
     "/etc/nsswitch.conf",
@@ -38,9 +42,53 @@ const ETC: &[&str] = &[
     "/etc/protocols",
     "/etc/resolv.conf",
     "/etc/services",
-    "/etc/ssl",
+    "/etc/ssl/certs",
+    "/etc/ssl/openssl.cnf",
     "/etc/timezone",
 ];
+
+/// Per-runtime configuration that Debian keeps in /etc and links from /usr (e.g.
+/// /usr/lib/jvm/java-17-openjdk-amd64/conf -> /etc/java-17-openjdk, whose security/
+/// java.security every JVM loads; /usr/lib/python3.11/sitecustomize.py -> /etc/python3.11):
+/// every /etc entry whose name starts with one of these, as the versions differ by host.
+const ETC_RUNTIMES: &[&str] = &["java-", "python3", "perl"];
+
+/// /etc/<name> for every entry of the host's /etc that belongs to a runtime, sorted.
+fn etc_runtimes() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Ok(fd) = sys::open(b"/etc", libc::O_RDONLY | libc::O_DIRECTORY) else {
+        return out;
+    };
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = sys::getdents64(fd, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let mut off = 0;
+        while off + 19 < n {
+            // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name NUL-terminated.
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            let name = &buf[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if ETC_RUNTIMES.iter().any(|p| name.starts_with(p.as_bytes())) {
+                out.push([&b"/etc/"[..], name].concat());
+            }
+            off += reclen.max(1);
+        }
+    }
+    sys::close(fd);
+    out.sort();
+    out
+}
+
+/// A tree of /etc is shown only when others may read (and, a directory, enter) it.
+fn world_readable(p: &[u8]) -> bool {
+    match sys::fstatat(sys::AT_FDCWD, p, libc::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => st.st_mode & 0o005 == 0o005,
+        Ok(st) => st.st_mode & 0o004 != 0,
+        Err(_) => false,
+    }
+}
 
 /// Top-level system paths: replicated as symlinks on merged-/usr hosts, else bound.
 const SYSTEM: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
@@ -124,12 +172,16 @@ pub fn open_sources(run: &mut Run) -> Result<Plan> {
 fn plan(run: &Run) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
     let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
-    for p in SYSTEM.iter().chain(ETC) {
-        let p = p.as_bytes();
+    let etc = ETC.iter().map(|p| p.as_bytes().to_vec()).chain(etc_runtimes());
+    for p in SYSTEM.iter().map(|p| p.as_bytes().to_vec()).chain(etc) {
+        let p = &p[..];
+        let system = !p.starts_with(b"/etc/");
         if let Some(t) = host_symlink(p) {
             add(p, What::Symlink(t));
         } else if let Some(data) = small_file(p) {
             add(p, What::File(data));
+        } else if !system && !world_readable(p) {
+            continue;
         } else if let Some(t) = tree(p, RO, false)? {
             add(p, t);
         }
@@ -363,10 +415,19 @@ fn make_dst(root: c_int, path: &[u8], dir: bool) -> Result<c_int> {
     sys::openat2(root, path, libc::O_PATH, 0, resolve).ctx("filesystem", &format!("mount point {}", show(path)))
 }
 
+/// The directories above `path` (inside the new root), for entries that are not mounts.
+fn make_parent(root: c_int, path: &[u8]) -> Result<()> {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) if i > 0 => make_dst(root, &path[..i], true).map(sys::close),
+        _ => Ok(()),
+    }
+}
+
 fn attach(root: c_int, e: &Entry) -> Result<()> {
     let err = |what: &str, errno| Error::new("filesystem", format!("{what} {}", show(&e.dst)), errno);
     match &e.what {
         What::Symlink(target) => {
+            make_parent(root, &e.dst)?;
             let mut rel = e.dst.clone();
             rel.remove(0);
             sys::symlinkat(target, root, &rel).map_err(|x| err("symlink", x))
@@ -387,6 +448,7 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
             r.map_err(|x| err("tmpfs", x))
         }
         What::File(data) => {
+            make_parent(root, &e.dst)?;
             let mut rel = e.dst.clone();
             rel.remove(0);
             let fd = sys::openat(root, &rel, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY, 0o644)
