@@ -107,6 +107,12 @@ enum What {
         mode: u32,
     },
     Symlink(Vec<u8>),
+    /// A fresh read-only cgroup (v1: `opts` names the controllers) or cgroup2 mount, made
+    /// inside the run's cgroup namespace, so its root is the run's own leaf.
+    Cgroup {
+        v2: bool,
+        opts: Vec<u8>,
+    },
     /// A small configuration file copied into the root: a few syscalls instead of a mount
     /// (each mount takes the namespace lock and costs tens of microseconds).
     File(Vec<u8>),
@@ -164,9 +170,83 @@ pub struct Plan(Vec<Entry>);
 
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
-pub fn open_sources(run: &mut Run) -> Result<Plan> {
+pub fn open_sources(run: &mut Run, cg: Option<&crate::cgroup::RunCgroup>) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
-    plan(run).map(Plan)
+    let mut v = plan(run)?;
+    if let Some(cg) = cg {
+        v.extend(cgroup_view(cg.dirs()));
+    }
+    Ok(Plan(v))
+}
+
+fn has_opt(opts: &[u8], name: &[u8]) -> bool {
+    opts.split(|&b| b == b',').any(|o| o == name)
+}
+
+/// The run's own cgroups, read-only at the host's mount points under /sys/fs/cgroup, so
+/// that the JVM, Go and Node size heaps and threads from the sandbox's limits. Only the
+/// hierarchies where the run has a leaf of its own are mounted: in the others its cgroup
+/// namespace root would be the caller's cgroup, with other runs' leaves in sight. Each
+/// mount is fresh and made after the cgroup namespace is entered (step "cgroupns"), so
+/// its root is the leaf and nothing above or beside it is reachable. Nothing else of /sys.
+fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>) -> Vec<Entry> {
+    let Ok(info) = sys::read_file(b"/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    // (mount point, cgroup2?, controllers) of every cgroup mount of the host.
+    let mut mounts: Vec<(&[u8], bool, Vec<u8>)> = Vec::new();
+    for line in info.split(|&b| b == b'\n') {
+        let f: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let Some(dash) = f.iter().position(|x| *x == b"-") else { continue };
+        let (Some(&mp), Some(&ty), Some(&sup)) = (f.get(4), f.get(dash + 1), f.get(dash + 3)) else { continue };
+        let v2 = ty == b"cgroup2";
+        if !v2 && ty != b"cgroup" {
+            continue;
+        }
+        let opts: Vec<&[u8]> = sup.split(|&b| b == b',').filter(|o| !matches!(*o, b"rw" | b"ro")).collect();
+        mounts.push((mp, v2, if v2 { Vec::new() } else { opts.join(&b',') }));
+    }
+    let mut out: Vec<Entry> = Vec::new();
+    let mut v1_memory = false;
+    for leaf in leaves {
+        let leaf = leaf.as_bytes();
+        let under = |mp: &[u8]| leaf.starts_with(mp) && leaf.get(mp.len()) == Some(&b'/');
+        let Some((mp, v2, opts)) = mounts.iter().filter(|m| under(m.0)).max_by_key(|m| m.0.len()) else { continue };
+        if out.iter().any(|e| e.dst == *mp) {
+            continue;
+        }
+        v1_memory |= !v2 && has_opt(opts, b"memory");
+        out.push(Entry { dst: mp.to_vec(), what: What::Cgroup { v2: *v2, opts: opts.clone() } });
+    }
+    // OpenJDK 17 on v1 enables its container support only when cpuset, cpu and cpuacct are
+    // mounted too. Where the run has no leaf of its own there, its namespace root would be
+    // the caller's cgroup with everything below it, so a marker is bound instead: that
+    // cgroup's `notify_on_release` file at the hierarchy's mount point. The JVM finds the
+    // controller mounted, cannot resolve a directory in it and treats it as unlimited
+    // (host CPUs), while the memory limit comes from the run's own leaf.
+    if v1_memory {
+        let cgroups = sys::read_file(b"/proc/self/cgroup").unwrap_or_default();
+        for ctl in [&b"cpuset"[..], b"cpu", b"cpuacct"] {
+            let Some((mp, _, _)) = mounts.iter().find(|m| !m.1 && has_opt(&m.2, ctl)) else { continue };
+            if out.iter().any(|e| e.dst == *mp) {
+                continue;
+            }
+            // "<id>:<controllers>:<path>" of that hierarchy.
+            let path = cgroups.split(|&b| b == b'\n').find_map(|l| {
+                let mut f = l.splitn(3, |&b| b == b':');
+                let (_, c, p) = (f.next()?, f.next()?, f.next()?);
+                c.split(|&b| b == b',').any(|x| x == ctl).then_some(p)
+            });
+            let Some(path) = path else { continue };
+            let file = [*mp, if path == b"/" { &b""[..] } else { path }, b"/notify_on_release"].concat();
+            if let Ok(Some(t)) = tree(&file, RO | sys::MOUNT_ATTR_NOEXEC, false) {
+                out.push(Entry { dst: mp.to_vec(), what: t });
+            }
+        }
+    }
+    // A v2-only host mounts at /sys/fs/cgroup itself: parents before children.
+    out.sort_by(|a, b| a.dst.len().cmp(&b.dst.len()));
+    out
 }
 
 fn plan(run: &Run) -> Result<Vec<Entry>> {
@@ -456,6 +536,14 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
             let r = sys::write_all(fd, data);
             sys::close(fd);
             r.map_err(|x| err("write", x))
+        }
+        What::Cgroup { v2, opts } => {
+            let dst = make_dst(root, &e.dst, true)?;
+            let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            let ty: &[u8] = if *v2 { b"cgroup2" } else { b"cgroup" };
+            let r = mount_at_fd(dst, Some(ty), ty, flags, opts);
+            sys::close(dst);
+            r.map_err(|x| err("cgroup view", x))
         }
         What::Proc => {
             let dst = make_dst(root, &e.dst, true)?;

@@ -55,7 +55,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     // --- init: pid 1 of the new pid namespace
     r.step("id-map", ns::map_ids);
     r.step("sync", ns::wait_for_supervisor);
-    let mounts = r.step("fs-sources", fs::open_sources);
+    let mounts = r.step("fs-sources", |r| fs::open_sources(r, cg.as_ref()));
     r.step("run-user", ns::become_run_user);
     r.step("cgroupns", ns::enter_cgroupns);
     r.step("hostname", ns::hostname);
