@@ -112,6 +112,7 @@ enum What {
     Cgroup {
         v2: bool,
         opts: Vec<u8>,
+        verbose: bool,
     },
     /// A small configuration file copied into the root: a few syscalls instead of a mount
     /// (each mount takes the namespace lock and costs tens of microseconds).
@@ -174,10 +175,27 @@ pub fn open_sources(run: &mut Run, cg: Option<&crate::cgroup::RunCgroup>) -> Res
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
     let mut v = plan(run)?;
     if let Some(cg) = cg {
-        v.extend(cgroup_view(cg.dirs()));
+        v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
     }
     Ok(Plan(v))
 }
+
+const V1_NAMES: &[&[u8]] = &[
+    b"cpuset",
+    b"cpu",
+    b"cpuacct",
+    b"blkio",
+    b"memory",
+    b"devices",
+    b"freezer",
+    b"net_cls",
+    b"perf_event",
+    b"net_prio",
+    b"hugetlb",
+    b"pids",
+    b"rdma",
+    b"misc",
+];
 
 fn has_opt(opts: &[u8], name: &[u8]) -> bool {
     opts.split(|&b| b == b',').any(|o| o == name)
@@ -189,7 +207,7 @@ fn has_opt(opts: &[u8], name: &[u8]) -> bool {
 /// namespace root would be the caller's cgroup, with other runs' leaves in sight. Each
 /// mount is fresh and made after the cgroup namespace is entered (step "cgroupns"), so
 /// its root is the leaf and nothing above or beside it is reachable. Nothing else of /sys.
-fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>) -> Vec<Entry> {
+fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>, verbose: bool) -> Vec<Entry> {
     let Ok(info) = sys::read_file(b"/proc/self/mountinfo") else {
         return Vec::new();
     };
@@ -203,7 +221,9 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>) -> Vec<Entry> {
         if !v2 && ty != b"cgroup" {
             continue;
         }
-        let opts: Vec<&[u8]> = sup.split(|&b| b == b',').filter(|o| !matches!(*o, b"rw" | b"ro")).collect();
+        // Only the controllers and the name: flags such as release_agent are the host's.
+        let keep = |o: &&[u8]| V1_NAMES.contains(o) || o.starts_with(b"name=");
+        let opts: Vec<&[u8]> = sup.split(|&b| b == b',').filter(keep).collect();
         mounts.push((mp, v2, if v2 { Vec::new() } else { opts.join(&b',') }));
     }
     let mut out: Vec<Entry> = Vec::new();
@@ -216,7 +236,7 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>) -> Vec<Entry> {
             continue;
         }
         v1_memory |= !v2 && has_opt(opts, b"memory");
-        out.push(Entry { dst: mp.to_vec(), what: What::Cgroup { v2: *v2, opts: opts.clone() } });
+        out.push(Entry { dst: mp.to_vec(), what: What::Cgroup { v2: *v2, opts: opts.clone(), verbose } });
     }
     // OpenJDK 17 on v1 enables its container support only when cpuset, cpu and cpuacct are
     // mounted too. Where the run has no leaf of its own there, its namespace root would be
@@ -245,7 +265,7 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>) -> Vec<Entry> {
         }
     }
     // A v2-only host mounts at /sys/fs/cgroup itself: parents before children.
-    out.sort_by(|a, b| a.dst.len().cmp(&b.dst.len()));
+    out.sort_by_key(|e| e.dst.len());
     out
 }
 
@@ -537,13 +557,19 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
             sys::close(fd);
             r.map_err(|x| err("write", x))
         }
-        What::Cgroup { v2, opts } => {
+        What::Cgroup { v2, opts, verbose } => {
             let dst = make_dst(root, &e.dst, true)?;
             let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
             let ty: &[u8] = if *v2 { b"cgroup2" } else { b"cgroup" };
             let r = mount_at_fd(dst, Some(ty), ty, flags, opts);
             sys::close(dst);
-            r.map_err(|x| err("cgroup view", x))
+            // Informative, not a containment step: a host whose hierarchy cannot be mounted
+            // again from a cgroup namespace runs without the view (said under -v).
+            if let (Err(x), true) = (r, *verbose) {
+                let m = format!("sandbox: cgroup view {}: {} (not shown)\n", show(&e.dst), crate::error::strerror(x));
+                let _ = sys::write_all(2, m.as_bytes());
+            }
+            Ok(())
         }
         What::Proc => {
             let dst = make_dst(root, &e.dst, true)?;
