@@ -430,7 +430,9 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
         Ok(()) => return Ok((fd, dir, format!("idmapped ({ids})"))),
         Err(e) => e,
     };
-    let fs = sys::fstatfs(fd).map(|s| fs_name(s.f_type)).unwrap_or_else(|_| String::from("unknown"));
+    let fs = mount_fstype(src)
+        .or_else(|| sys::fstatfs(fd).ok().map(|s| fs_name(s.f_type)))
+        .unwrap_or_else(|| String::from("unknown"));
     let need = match (rw, dir) {
         (true, true) => 0o007,
         (true, false) => 0o006,
@@ -458,6 +460,29 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
             run.app_uid
         ),
     ))
+}
+
+/// The type of the mount `src` is on, from mountinfo (statfs is no help on network
+/// filesystems: 9p reports the server's type): the longest mount point above its real path.
+fn mount_fstype(src: &[u8]) -> Option<String> {
+    let fd = sys::open(src, libc::O_PATH).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = sys::readlinkat(sys::AT_FDCWD, format!("/proc/self/fd/{fd}").as_bytes(), &mut buf);
+    sys::close(fd);
+    let real = &buf[..n.ok()?];
+    let info = sys::read_file(b"/proc/self/mountinfo").ok()?;
+    let mut best: Option<(usize, &[u8])> = None;
+    for line in info.split(|&b| b == b'\n') {
+        let f: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let (Some(&mp), Some(dash)) = (f.get(4), f.iter().position(|x| *x == b"-")) else { continue };
+        let Some(&ty) = f.get(dash + 1) else { continue };
+        let under = mp == b"/" || (real.starts_with(mp) && matches!(real.get(mp.len()), None | Some(&b'/')));
+        let longer = !matches!(best, Some((len, _)) if mp.len() < len);
+        if under && longer {
+            best = Some((mp.len(), ty));
+        }
+    }
+    best.map(|b| String::from(show(b.1)))
 }
 
 /// The name of a filesystem type (statfs f_type), for messages.
