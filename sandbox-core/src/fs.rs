@@ -11,14 +11,18 @@ use crate::policy::MountKind;
 use crate::run::Run;
 use crate::sys::{self, c_int};
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// Where the new root is assembled, inside our private mount namespace only.
 const STAGE: &[u8] = b"/tmp";
 
-/// Parts of /etc that programs read: loader cache, users and groups, name service and
-/// time zone, TLS roots, and Debian's alternatives (cc, editor, ...). Optional: skipped
-/// when the host lacks them. Nothing else of /etc (no shadow, no ssh keys) is visible.
+/// What of /etc the jail shows, decided by what programs and the installed runtimes read
+/// (README, "What of /etc is visible"): the loader, users and groups (never shadow or
+/// gshadow), name service, time zone and locale aliases, TLS trust (certs and openssl.cnf,
+/// never ssl/private), and Debian's alternatives. Optional: skipped when the host lacks
+/// them. Every entry must be world-readable to be shown at all (a file the run's uid could
+/// not read is no configuration it needs), and a bound directory keeps its permissions.
 const ETC: &[&str] = &[
     "/etc/alternatives",
     "/etc/ca-certificates",
@@ -29,6 +33,7 @@ const ETC: &[&str] = &[
     "/etc/ld.so.cache",
     "/etc/ld.so.conf",
     "/etc/ld.so.conf.d",
+    "/etc/locale.alias",
     "/etc/localtime",
     "/etc/mime.types",
     "/etc/nsswitch.conf",
@@ -37,9 +42,53 @@ const ETC: &[&str] = &[
     "/etc/protocols",
     "/etc/resolv.conf",
     "/etc/services",
-    "/etc/ssl",
+    "/etc/ssl/certs",
+    "/etc/ssl/openssl.cnf",
     "/etc/timezone",
 ];
+
+/// Per-runtime configuration that Debian keeps in /etc and links from /usr (e.g.
+/// /usr/lib/jvm/java-17-openjdk-amd64/conf -> /etc/java-17-openjdk, whose security/
+/// java.security every JVM loads; /usr/lib/python3.11/sitecustomize.py -> /etc/python3.11):
+/// every /etc entry whose name starts with one of these, as the versions differ by host.
+const ETC_RUNTIMES: &[&str] = &["java-", "python3", "perl"];
+
+/// /etc/<name> for every entry of the host's /etc that belongs to a runtime, sorted.
+fn etc_runtimes() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Ok(fd) = sys::open(b"/etc", libc::O_RDONLY | libc::O_DIRECTORY) else {
+        return out;
+    };
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = sys::getdents64(fd, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let mut off = 0;
+        while off + 19 < n {
+            // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name NUL-terminated.
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            let name = &buf[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if ETC_RUNTIMES.iter().any(|p| name.starts_with(p.as_bytes())) {
+                out.push([&b"/etc/"[..], name].concat());
+            }
+            off += reclen.max(1);
+        }
+    }
+    sys::close(fd);
+    out.sort();
+    out
+}
+
+/// A tree of /etc is shown only when others may read (and, a directory, enter) it.
+fn world_readable(p: &[u8]) -> bool {
+    match sys::fstatat(sys::AT_FDCWD, p, libc::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => st.st_mode & 0o005 == 0o005,
+        Ok(st) => st.st_mode & 0o004 != 0,
+        Err(_) => false,
+    }
+}
 
 /// Top-level system paths: replicated as symlinks on merged-/usr hosts, else bound.
 const SYSTEM: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
@@ -58,6 +107,13 @@ enum What {
         mode: u32,
     },
     Symlink(Vec<u8>),
+    /// A fresh read-only cgroup (v1: `opts` names the controllers) or cgroup2 mount, made
+    /// inside the run's cgroup namespace, so its root is the run's own leaf.
+    Cgroup {
+        v2: bool,
+        opts: Vec<u8>,
+        verbose: bool,
+    },
     /// A small configuration file copied into the root: a few syscalls instead of a mount
     /// (each mount takes the namespace lock and costs tens of microseconds).
     File(Vec<u8>),
@@ -115,20 +171,117 @@ pub struct Plan(Vec<Entry>);
 
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
-pub fn open_sources(run: &mut Run) -> Result<Plan> {
+pub fn open_sources(run: &mut Run, cg: Option<&crate::cgroup::RunCgroup>) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
-    plan(run).map(Plan)
+    let mut v = plan(run)?;
+    if let Some(cg) = cg {
+        v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
+    }
+    Ok(Plan(v))
+}
+
+const V1_NAMES: &[&[u8]] = &[
+    b"cpuset",
+    b"cpu",
+    b"cpuacct",
+    b"blkio",
+    b"memory",
+    b"devices",
+    b"freezer",
+    b"net_cls",
+    b"perf_event",
+    b"net_prio",
+    b"hugetlb",
+    b"pids",
+    b"rdma",
+    b"misc",
+];
+
+fn has_opt(opts: &[u8], name: &[u8]) -> bool {
+    opts.split(|&b| b == b',').any(|o| o == name)
+}
+
+/// The run's own cgroups, read-only at the host's mount points under /sys/fs/cgroup, so
+/// that the JVM, Go and Node size heaps and threads from the sandbox's limits. Only the
+/// hierarchies where the run has a leaf of its own are mounted: in the others its cgroup
+/// namespace root would be the caller's cgroup, with other runs' leaves in sight. Each
+/// mount is fresh and made after the cgroup namespace is entered (step "cgroupns"), so
+/// its root is the leaf and nothing above or beside it is reachable. Nothing else of /sys.
+fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>, verbose: bool) -> Vec<Entry> {
+    let Ok(info) = sys::read_file(b"/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    // (mount point, cgroup2?, controllers) of every cgroup mount of the host.
+    let mut mounts: Vec<(&[u8], bool, Vec<u8>)> = Vec::new();
+    for line in info.split(|&b| b == b'\n') {
+        let f: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let Some(dash) = f.iter().position(|x| *x == b"-") else { continue };
+        let (Some(&mp), Some(&ty), Some(&sup)) = (f.get(4), f.get(dash + 1), f.get(dash + 3)) else { continue };
+        let v2 = ty == b"cgroup2";
+        if !v2 && ty != b"cgroup" {
+            continue;
+        }
+        // Only the controllers and the name: flags such as release_agent are the host's.
+        let keep = |o: &&[u8]| V1_NAMES.contains(o) || o.starts_with(b"name=");
+        let opts: Vec<&[u8]> = sup.split(|&b| b == b',').filter(keep).collect();
+        mounts.push((mp, v2, if v2 { Vec::new() } else { opts.join(&b',') }));
+    }
+    let mut out: Vec<Entry> = Vec::new();
+    let mut v1_memory = false;
+    for leaf in leaves {
+        let leaf = leaf.as_bytes();
+        let under = |mp: &[u8]| leaf.starts_with(mp) && leaf.get(mp.len()) == Some(&b'/');
+        let Some((mp, v2, opts)) = mounts.iter().filter(|m| under(m.0)).max_by_key(|m| m.0.len()) else { continue };
+        if out.iter().any(|e| e.dst == *mp) {
+            continue;
+        }
+        v1_memory |= !v2 && has_opt(opts, b"memory");
+        out.push(Entry { dst: mp.to_vec(), what: What::Cgroup { v2: *v2, opts: opts.clone(), verbose } });
+    }
+    // OpenJDK 17 on v1 enables its container support only when cpuset, cpu and cpuacct are
+    // mounted too. Where the run has no leaf of its own there, its namespace root would be
+    // the caller's cgroup with everything below it, so a marker is bound instead: that
+    // cgroup's `notify_on_release` file at the hierarchy's mount point. The JVM finds the
+    // controller mounted, cannot resolve a directory in it and treats it as unlimited
+    // (host CPUs), while the memory limit comes from the run's own leaf.
+    if v1_memory {
+        let cgroups = sys::read_file(b"/proc/self/cgroup").unwrap_or_default();
+        for ctl in [&b"cpuset"[..], b"cpu", b"cpuacct"] {
+            let Some((mp, _, _)) = mounts.iter().find(|m| !m.1 && has_opt(&m.2, ctl)) else { continue };
+            if out.iter().any(|e| e.dst == *mp) {
+                continue;
+            }
+            // "<id>:<controllers>:<path>" of that hierarchy.
+            let path = cgroups.split(|&b| b == b'\n').find_map(|l| {
+                let mut f = l.splitn(3, |&b| b == b':');
+                let (_, c, p) = (f.next()?, f.next()?, f.next()?);
+                c.split(|&b| b == b',').any(|x| x == ctl).then_some(p)
+            });
+            let Some(path) = path else { continue };
+            let file = [*mp, if path == b"/" { &b""[..] } else { path }, b"/notify_on_release"].concat();
+            if let Ok(Some(t)) = tree(&file, RO | sys::MOUNT_ATTR_NOEXEC, false) {
+                out.push(Entry { dst: mp.to_vec(), what: t });
+            }
+        }
+    }
+    // A v2-only host mounts at /sys/fs/cgroup itself: parents before children.
+    out.sort_by_key(|e| e.dst.len());
+    out
 }
 
 fn plan(run: &Run) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
     let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
-    for p in SYSTEM.iter().chain(ETC) {
-        let p = p.as_bytes();
+    let etc = ETC.iter().map(|p| p.as_bytes().to_vec()).chain(etc_runtimes());
+    for p in SYSTEM.iter().map(|p| p.as_bytes().to_vec()).chain(etc) {
+        let p = &p[..];
+        let system = !p.starts_with(b"/etc/");
         if let Some(t) = host_symlink(p) {
             add(p, What::Symlink(t));
         } else if let Some(data) = small_file(p) {
             add(p, What::File(data));
+        } else if !system && !world_readable(p) {
+            continue;
         } else if let Some(t) = tree(p, RO, false)? {
             add(p, t);
         }
@@ -153,7 +306,10 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
     if let Some(w) = &run.workdir {
-        let t = tree(w, RW, true)?.expect("required");
+        let t = match owned(run, For::Workdir) {
+            Some(t) => t,
+            None => tree(w, RW, true)?.expect("required"),
+        };
         add(w, t);
     }
     // The library must resolve inside for the LD_PRELOAD/LD_AUDIT of the program and its
@@ -167,14 +323,191 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
         let t = tree(lib.as_bytes(), RO, true)?.expect("required");
         add(lib.as_bytes(), t);
     }
-    for m in &run.policy.mounts {
+    for (i, m) in run.policy.mounts.iter().enumerate() {
         let what = match m.kind {
-            MountKind::Bind { rw } => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
+            MountKind::Bind { rw } => match owned(run, For::Mount(i)) {
+                Some(t) => t,
+                None => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
+            },
             MountKind::Tmpfs { size } => What::Tmpfs { size, mode: 0o1777 },
         };
         add(m.dst.as_bytes(), what);
     }
     Ok(v)
+}
+
+/// Which source a tree of the supervisor's is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum For {
+    Workdir,
+    /// Index into the policy's mounts.
+    Mount(usize),
+}
+
+/// A tree the run must be able to use as its own (the work dir, the caller's binds),
+/// cloned by the supervisor (see own_sources); attached by init.
+pub struct Owned {
+    pub of: For,
+    pub fd: c_int,
+    pub dir: bool,
+}
+
+fn owned(run: &Run, of: For) -> Option<What> {
+    run.owned.iter().find(|o| o.of == of).map(|o| What::Tree { fd: o.fd, dir: o.dir })
+}
+
+/// Root mode, in the supervisor: the work dir and the caller's binds are cloned here, with
+/// the caller's own access (so a 0700 `mktemp -d` dir is fine), and bound as idmapped
+/// mounts through a user namespace that maps the caller's uid/gid to the run's: what the
+/// caller owns on disk is the run's inside, and whatever the program creates is the
+/// caller's on the host (the next run, with another uid, sees it as its own again). Only the
+/// host's root may idmap a host filesystem (CAP_SYS_ADMIN over its superblock), which init,
+/// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
+pub fn own_sources(run: &mut Run) -> Result<()> {
+    let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
+    if let Some(w) = &run.workdir {
+        want.push((For::Workdir, w.clone(), true));
+    }
+    for (i, m) in run.policy.mounts.iter().enumerate() {
+        if let MountKind::Bind { rw } = m.kind {
+            want.push((For::Mount(i), m.src.as_bytes().to_vec(), rw));
+        }
+    }
+    if !run.privileged {
+        if run.workdir.is_some() {
+            run.workdir_note = "bound (the caller's uid, mapped to itself)".into();
+        }
+        return Ok(());
+    }
+    if want.is_empty() {
+        return Ok(());
+    }
+    let userns = crate::ns::idmap_userns(run)?;
+    let mut r = Ok(());
+    for (of, src, rw) in want {
+        match own(run, &src, rw, userns) {
+            Ok((fd, dir, note)) => {
+                if run.is_verbose() {
+                    let m = format!("sandbox: idmap: {}: {note}\n", show(&src));
+                    let _ = sys::write_all(2, m.as_bytes());
+                }
+                if of == For::Workdir {
+                    run.workdir_note = note;
+                }
+                run.owned.push(Owned { of, fd, dir });
+            }
+            Err(e) => {
+                r = Err(e);
+                break;
+            }
+        }
+    }
+    sys::close(userns);
+    r
+}
+
+/// Clone `src` and idmap it; where its filesystem cannot be idmapped, fall back to a plain
+/// bind only when the run's uid could use it anyway through its "other" permission bits.
+fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
+    let fd = sys::open_tree(sys::AT_FDCWD, src, sys::OPEN_TREE_CLONE | sys::AT_RECURSIVE)
+        .map_err(|e| Error::new("filesystem", format!("bind source {}", show(src)), e))?;
+    let fail = |fd, what: String, e| {
+        sys::close(fd);
+        Error::new("filesystem", what, e)
+    };
+    let st = sys::fstat(fd).map_err(|e| fail(fd, format!("fstat {}", show(src)), e))?;
+    let base = if rw { RW } else { RO };
+    let flags = libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE;
+    let ty = st.st_mode & libc::S_IFMT;
+    let dir = ty == libc::S_IFDIR;
+    let ids = format!("{}:{} on disk is {}:{} inside", run.outer_uid, run.outer_gid, run.app_uid, run.app_gid);
+    // Device nodes, sockets, fifos: owning one would let the program chmod the host's node.
+    if !dir && ty != libc::S_IFREG {
+        sys::mount_setattr(fd, b"", flags, base).map_err(|e| fail(fd, format!("mount flags of {}", show(src)), e))?;
+        return Ok((fd, dir, String::from("bound as is (not a file or directory)")));
+    }
+    let e = match sys::mount_setattr_userns(fd, b"", flags, base | sys::MOUNT_ATTR_IDMAP, userns) {
+        Ok(()) => return Ok((fd, dir, format!("idmapped ({ids})"))),
+        Err(e) => e,
+    };
+    let fs = mount_fstype(src)
+        .or_else(|| sys::fstatfs(fd).ok().map(|s| fs_name(s.f_type)))
+        .unwrap_or_else(|| String::from("unknown"));
+    let need = match (rw, dir) {
+        (true, true) => 0o007,
+        (true, false) => 0o006,
+        (false, true) => 0o005,
+        (false, false) => 0o004,
+    };
+    if st.st_mode & need != need {
+        let what = format!(
+            "{} is on {fs}, which cannot be idmapped, and the run's uid could not use it (mode {:o}): \
+             use a directory on ext4/xfs/btrfs/tmpfs (Linux >= 6.3), make it accessible to others \
+             (chmod o+rwx), or run as an unprivileged user",
+            show(src),
+            st.st_mode & 0o7777
+        );
+        return Err(fail(fd, what, e));
+    }
+    sys::mount_setattr(fd, b"", flags, base).map_err(|e| fail(fd, format!("mount flags of {}", show(src)), e))?;
+    Ok((
+        fd,
+        dir,
+        format!(
+            "plain bind: {fs} cannot be idmapped ({}); the run uses it through its other-permissions \
+             and what it makes belongs to uid {}",
+            crate::error::strerror(e),
+            run.app_uid
+        ),
+    ))
+}
+
+/// The type of the mount `src` is on, from mountinfo (statfs is no help on network
+/// filesystems: 9p reports the server's type): the longest mount point above its real path.
+fn mount_fstype(src: &[u8]) -> Option<String> {
+    let fd = sys::open(src, libc::O_PATH).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = sys::readlinkat(sys::AT_FDCWD, format!("/proc/self/fd/{fd}").as_bytes(), &mut buf);
+    sys::close(fd);
+    let real = &buf[..n.ok()?];
+    let info = sys::read_file(b"/proc/self/mountinfo").ok()?;
+    let mut best: Option<(usize, &[u8])> = None;
+    for line in info.split(|&b| b == b'\n') {
+        let f: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let (Some(&mp), Some(dash)) = (f.get(4), f.iter().position(|x| *x == b"-")) else { continue };
+        let Some(&ty) = f.get(dash + 1) else { continue };
+        let under = mp == b"/" || (real.starts_with(mp) && matches!(real.get(mp.len()), None | Some(&b'/')));
+        let longer = !matches!(best, Some((len, _)) if mp.len() < len);
+        if under && longer {
+            best = Some((mp.len(), ty));
+        }
+    }
+    best.map(|b| String::from(show(b.1)))
+}
+
+/// The name of a filesystem type (statfs f_type), for messages.
+fn fs_name(magic: i64) -> String {
+    let n = match magic as u32 {
+        0xEF53 => "ext4",
+        0x5846_5342 => "xfs",
+        0x9123_683E => "btrfs",
+        0x0102_1994 => "tmpfs",
+        0x8584_58f6 => "ramfs",
+        0x0102_1997 => "9p",
+        0x6969 => "nfs",
+        0xFF53_4D42 => "cifs",
+        0xFE53_4D42 => "smb2",
+        0x6573_5546 => "fuse",
+        0x794C_7630 => "overlayfs",
+        0x4d44 => "vfat",
+        0x2011_BAB0 => "exfat",
+        0x5346_544e => "ntfs",
+        0x7371_7368 => "squashfs",
+        0x9fa0 => "proc",
+        0x6265_6572 => "sysfs",
+        _ => return format!("filesystem type {magic:#x}"),
+    };
+    String::from(n)
 }
 
 /// Open `path` (absolute, inside the new root) as an O_PATH fd, creating missing
@@ -207,10 +540,19 @@ fn make_dst(root: c_int, path: &[u8], dir: bool) -> Result<c_int> {
     sys::openat2(root, path, libc::O_PATH, 0, resolve).ctx("filesystem", &format!("mount point {}", show(path)))
 }
 
+/// The directories above `path` (inside the new root), for entries that are not mounts.
+fn make_parent(root: c_int, path: &[u8]) -> Result<()> {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) if i > 0 => make_dst(root, &path[..i], true).map(sys::close),
+        _ => Ok(()),
+    }
+}
+
 fn attach(root: c_int, e: &Entry) -> Result<()> {
     let err = |what: &str, errno| Error::new("filesystem", format!("{what} {}", show(&e.dst)), errno);
     match &e.what {
         What::Symlink(target) => {
+            make_parent(root, &e.dst)?;
             let mut rel = e.dst.clone();
             rel.remove(0);
             sys::symlinkat(target, root, &rel).map_err(|x| err("symlink", x))
@@ -231,6 +573,7 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
             r.map_err(|x| err("tmpfs", x))
         }
         What::File(data) => {
+            make_parent(root, &e.dst)?;
             let mut rel = e.dst.clone();
             rel.remove(0);
             let fd = sys::openat(root, &rel, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY, 0o644)
@@ -238,6 +581,20 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
             let r = sys::write_all(fd, data);
             sys::close(fd);
             r.map_err(|x| err("write", x))
+        }
+        What::Cgroup { v2, opts, verbose } => {
+            let dst = make_dst(root, &e.dst, true)?;
+            let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            let ty: &[u8] = if *v2 { b"cgroup2" } else { b"cgroup" };
+            let r = mount_at_fd(dst, Some(ty), ty, flags, opts);
+            sys::close(dst);
+            // Informative, not a containment step: a host whose hierarchy cannot be mounted
+            // again from a cgroup namespace runs without the view (said under -v).
+            if let (Err(x), true) = (r, *verbose) {
+                let m = format!("sandbox: cgroup view {}: {} (not shown)\n", show(&e.dst), crate::error::strerror(x));
+                let _ = sys::write_all(2, m.as_bytes());
+            }
+            Ok(())
         }
         What::Proc => {
             let dst = make_dst(root, &e.dst, true)?;

@@ -45,6 +45,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
     r.step("workdir", fs::resolve_workdir);
+    r.step("idmap", fs::own_sources);
     r.step("report-files", report::open_files);
     let cg = r.step("cgroup", limits::setup);
     r.step("seccomp-compile", filter::compile);
@@ -57,7 +58,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     // --- init: pid 1 of the new pid namespace
     r.step("id-map", ns::map_ids);
     r.step("sync", ns::wait_for_supervisor);
-    let mounts = r.step("fs-sources", fs::open_sources);
+    let mounts = r.step("fs-sources", |r| fs::open_sources(r, cg.as_ref()));
     r.step("run-user", ns::become_run_user);
     r.step("cgroupns", ns::enter_cgroupns);
     r.step("hostname", ns::hostname);

@@ -3,7 +3,7 @@
 use crate::error::{Ctx, Error, Result};
 use crate::policy::Net;
 use crate::run::Run;
-use crate::sys;
+use crate::sys::{self, c_int};
 use alloc::format;
 
 /// Which side of the clone we are on.
@@ -46,7 +46,16 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
             run.role = crate::run::Role::Init;
             Ok(Side::Child)
         }
-        Ok(pid) => Ok(Side::Parent(pid)),
+        Ok(pid) => {
+            // Init holds the idmapped trees now (the same open files): attached by it alone.
+            for o in run.owned.drain(..) {
+                sys::close(o.fd);
+            }
+            if run.idmap_child > 0 {
+                let _ = sys::wait4(run.idmap_child, 0, None);
+            }
+            Ok(Side::Parent(pid))
+        }
         Err(libc::EINVAL) => Err(Error::new(
             "namespaces",
             "clone: a user namespace cannot be created by a multi-threaded process",
@@ -63,6 +72,45 @@ pub fn map_run_ids(run: &Run, init: i32) -> Result<()> {
     let g = format!("{0} {0} 1\n", run.app_gid);
     sys::write_file(format!("/proc/{init}/uid_map").as_bytes(), m.as_bytes()).ctx("id-map", "uid_map of init")?;
     sys::write_file(format!("/proc/{init}/gid_map").as_bytes(), g.as_bytes()).ctx("id-map", "gid_map of init")
+}
+
+/// Root mode, in the supervisor: a user namespace whose maps send the caller's uid/gid (the
+/// on-disk owner of what the caller made) to the run's, for idmapped mounts (see
+/// fs::own_sources). A short-lived child creates it and only waits; the supervisor writes
+/// its maps, opens /proc/<pid>/ns/user and kills it, so no process ever runs in it and the
+/// program is handed nothing but the mapping itself.
+pub fn idmap_userns(run: &mut Run) -> Result<c_int> {
+    let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("idmap", "pipe")?;
+    let pid = match sys::clone_fork(libc::CLONE_NEWUSER as u64) {
+        Ok(0) => {
+            // Until EOF: the supervisor closes its end, or dies.
+            sys::close(w);
+            let mut b = [0u8; 1];
+            let _ = sys::read(r, &mut b);
+            sys::exit(0)
+        }
+        Ok(pid) => pid,
+        Err(e) => {
+            sys::close(r);
+            sys::close(w);
+            return Err(Error::new("idmap", "clone a user namespace", e));
+        }
+    };
+    sys::close(r);
+    let map = |file: &str, from: u32, to: u32| {
+        sys::write_file(format!("/proc/{pid}/{file}").as_bytes(), format!("{from} {to} 1\n").as_bytes())
+            .ctx("idmap", file)
+    };
+    let fd =
+        map("uid_map", run.outer_uid, run.app_uid).and_then(|_| map("gid_map", run.outer_gid, run.app_gid)).and_then(
+            |_| sys::open(format!("/proc/{pid}/ns/user").as_bytes(), libc::O_RDONLY).ctx("idmap", "open ns/user"),
+        );
+    sys::close(w);
+    let _ = sys::kill(pid, libc::SIGKILL);
+    // Reaped after init is cloned (see clone_init): waiting here for a killed child to be
+    // scheduled cost up to tens of ms on a loaded machine, and the time is better overlapped.
+    run.idmap_child = pid;
+    fd
 }
 
 /// Unprivileged mode, in init: map the caller's uid/gid to themselves (never to root), and

@@ -93,6 +93,8 @@ pub struct Report {
     pub mechs: Mechs,
     pub landlock: String,
     pub seccomp: String,
+    /// How the work dir is bound (idmapped, or a plain bind and why).
+    pub workdir: String,
 }
 
 fn esc(s: &str) -> String {
@@ -122,7 +124,7 @@ impl Report {
             "{{\n  \"status\": \"{}\",\n  \"exit_code\": {},\n  \"signal\": {},\n  \"cpu_time\": {:.3},\n  \
              \"wall_time\": {:.3},\n  \"peak_memory\": {},\n  \"max_rss\": {},\n  \"oom_killed\": {},\n  \
              \"limit\": {},\n  \"syscall\": {},\n  \"message\": \"{}\",\n  \"seccomp\": \"{}\",\n  \
-             \"landlock\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
+             \"landlock\": \"{}\",\n  \"workdir\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
              \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"output\": \"{}\", \"stack\": \"{}\", \
              \"address_space\": \"{}\"}}\n}}\n",
             self.status.code(),
@@ -138,6 +140,7 @@ impl Report {
             esc(&self.message),
             esc(&self.seccomp),
             esc(&self.landlock),
+            esc(&self.workdir),
             m.memory.name(),
             m.pids.name(),
             m.cpus.name(),
@@ -209,6 +212,7 @@ impl Report {
             message: message.trim_start_matches("sandbox: ").trim_end().into(),
             mechs: Mechs::default(),
             landlock: "not applied".into(),
+            workdir: "not applied".into(),
             seccomp: "not applied".into(),
         }
     }

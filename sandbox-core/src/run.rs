@@ -43,6 +43,12 @@ pub struct Run<'a> {
     pub cookie: u64,
     /// Absolute work directory bound read-write, if any.
     pub workdir: Option<Vec<u8>>,
+    /// Root mode: the work dir and binds as idmapped trees, made by the supervisor.
+    pub owned: Vec<crate::fs::Owned>,
+    /// How the work dir is bound (idmapped, or a plain bind and why), for -v and the report.
+    pub workdir_note: String,
+    /// The killed helper that made the idmap user namespace, reaped after the clone.
+    pub idmap_child: c_int,
     /// supervisor → init: one byte once init has been attached to the cgroup.
     pub go: [c_int; 2],
     /// init → supervisor: the app's wait status (4 bytes).
@@ -126,6 +132,9 @@ impl<'a> Run<'a> {
             app_gid,
             cookie: u64::from_ne_bytes(cookie) | 1,
             workdir: None,
+            owned: Vec::new(),
+            workdir_note: "none".into(),
+            idmap_child: -1,
             go: pipe("go")?,
             status: pipe("status")?,
             errors: pipe("errors")?,

@@ -330,6 +330,7 @@ fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rus
         message: message.clone(),
         mechs: run.mechs,
         landlock: run.landlock_note.clone(),
+        workdir: run.workdir_note.clone(),
         seccomp: format!("{:?}", run.policy.seccomp).to_lowercase(),
     };
     let p = run.policy;

@@ -271,9 +271,15 @@ pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
 pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
 pub const MOUNT_ATTR_NODEV: u64 = 0x4;
 pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+pub const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
 pub fn mount_setattr(dir: c_int, path: &[u8], flags: c_uint, set: u64) -> R<()> {
+    mount_setattr_userns(dir, path, flags, set, 0)
+}
+/// As `mount_setattr`; with MOUNT_ATTR_IDMAP in `set`, `userns` is the user namespace fd
+/// whose maps the mount applies to every uid/gid it shows and writes.
+pub fn mount_setattr_userns(dir: c_int, path: &[u8], flags: c_uint, set: u64, userns: c_int) -> R<()> {
     let p = cstr(path);
-    let a = MountAttr { attr_set: set, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    let a = MountAttr { attr_set: set, attr_clr: 0, propagation: 0, userns_fd: userns as u64 };
     sc!(libc::SYS_mount_setattr, dir, p.as_ptr(), flags, &a as *const MountAttr, core::mem::size_of::<MountAttr>())
         .map(drop)
 }

@@ -89,12 +89,15 @@ int main(int argc, char **argv) {
     std::fs::remove_file(&secret).unwrap();
 }
 
+/// As root the work dir is idmapped (the caller's files are the run's: tests/tests/workdir.rs),
+/// so the secret belongs to a third user, whom neither the caller nor the run is.
 #[test]
-fn a_root_only_file_in_the_work_dir_stays_unreadable() {
+fn another_users_private_file_in_the_work_dir_stays_unreadable() {
     let s = Scratch::new("rootonly");
     let f = s.join("secret");
     std::fs::write(&f, "top secret").unwrap();
     std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::os::unix::fs::chown(&f, Some(65534), Some(65534)).unwrap();
     for who in BOTH {
         for mode in MODES {
             let o = Run::new(who, mode, s.path()).run("/bin/cat", &["secret"]);

@@ -47,7 +47,7 @@ pub struct Options {
 
 /// Build the complete filter for `profile`. `Seccomp::File` is read here (raw syscalls).
 pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, String> {
-    let rules = match profile {
+    let mut rules = match profile {
         Seccomp::Default => profiles::default(),
         Seccomp::Strict => profiles::strict(),
         Seccomp::Compile => profiles::compile(),
@@ -59,6 +59,8 @@ pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, Stri
             file::parse(text).map_err(|e| format!("seccomp: {path}: {e}"))?
         }
     };
+    profiles::guard_setid(&mut rules)
+        .map_err(|n| format!("seccomp: the profile's own argument rule on {n} would defeat the set-id guard"))?;
     filter::assemble(&rules, opts).map_err(|e| format!("seccomp: {e}"))
 }
 
