@@ -409,8 +409,15 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
 /// Clone `src` and idmap it; where its filesystem cannot be idmapped, fall back to a plain
 /// bind only when the run's uid could use it anyway through its "other" permission bits.
 fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
-    let fd = sys::open_tree(sys::AT_FDCWD, src, sys::OPEN_TREE_CLONE | sys::AT_RECURSIVE)
+    // The path is resolved once (O_PATH), its real name read from that fd, and the tree
+    // cloned from the same fd: a detached clone's /proc link shows only "/", and resolving
+    // twice would let a swapped symlink pick what is checked and what is bound.
+    let at = sys::open(src, libc::O_PATH | libc::O_CLOEXEC)
         .map_err(|e| Error::new("filesystem", format!("bind source {}", show(src)), e))?;
+    let real = real_path(at);
+    let fd = sys::open_tree(at, b"", sys::OPEN_TREE_CLONE | sys::AT_RECURSIVE | libc::AT_EMPTY_PATH as u32);
+    sys::close(at);
+    let fd = fd.map_err(|e| Error::new("filesystem", format!("bind source {}", show(src)), e))?;
     let fail = |fd, what: String, e| {
         sys::close(fd);
         Error::new("filesystem", what, e)
@@ -422,9 +429,18 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
     let dir = ty == libc::S_IFDIR;
     let ids = format!("{}:{} on disk is {}:{} inside", run.outer_uid, run.outer_gid, run.app_uid, run.app_gid);
     // Device nodes, sockets, fifos: owning one would let the program chmod the host's node.
-    if !dir && ty != libc::S_IFREG {
+    // A system tree (/etc, /usr, root's or a user's home…) is never idmapped: as root that
+    // would make the host's own files the program's to read and rewrite. It is bound as
+    // before, usable only through its "other" permission bits.
+    let system = !real.is_some_and(|p| !is_system_tree(&p));
+    if system || (!dir && ty != libc::S_IFREG) {
+        let note = if system {
+            "plain bind (a system directory is never idmapped)"
+        } else {
+            "bound as is (not a file or directory)"
+        };
         sys::mount_setattr(fd, b"", flags, base).map_err(|e| fail(fd, format!("mount flags of {}", show(src)), e))?;
-        return Ok((fd, dir, String::from("bound as is (not a file or directory)")));
+        return Ok((fd, dir, String::from(note)));
     }
     let e = match sys::mount_setattr_userns(fd, b"", flags, base | sys::MOUNT_ATTR_IDMAP, userns) {
         Ok(()) => return Ok((fd, dir, format!("idmapped ({ids})"))),
@@ -460,6 +476,28 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
             run.app_uid
         ),
     ))
+}
+
+/// The real path of an open tree, from /proc (None when it cannot be told: treated as a
+/// system tree, so an unknown path is never idmapped).
+fn real_path(fd: c_int) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 4096];
+    let n = sys::readlinkat(sys::AT_FDCWD, format!("/proc/self/fd/{fd}").as_bytes(), &mut buf).ok()?;
+    (n < buf.len() && buf.first() == Some(&b'/')).then(|| buf[..n].to_vec())
+}
+
+/// The host's own trees, which an idmapped bind would hand to the program as root: the
+/// root and every top-level directory itself, anything below the system ones, and a home
+/// directory itself (`/root`, `/home/NAME`). A dedicated directory below them (`/var/lib/
+/// judge/box1`, `/home/judge/box`, `/tmp/tmp.X`) is fine.
+pub fn is_system_tree(path: &[u8]) -> bool {
+    const BELOW: [&[u8]; 9] = [b"/etc", b"/usr", b"/boot", b"/proc", b"/sys", b"/dev", b"/bin", b"/sbin", b"/run"];
+    let parts: Vec<&[u8]> = path.split(|&c| c == b'/').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [] | [_] => true,
+        [b"home", _] => true,
+        [first, ..] => BELOW.iter().any(|b| &b[1..] == *first) || first.starts_with(b"lib"),
+    }
 }
 
 /// The type of the mount `src` is on, from mountinfo (statfs is no help on network
@@ -659,4 +697,31 @@ pub fn resolve_workdir(run: &mut Run) -> Result<()> {
         sys::getcwd(&mut buf).ctx("workdir", "getcwd")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_system_tree;
+
+    #[test]
+    fn system_trees_are_never_idmapped_but_dedicated_dirs_are() {
+        for p in [
+            "/",
+            "/etc",
+            "/etc/java-17-openjdk",
+            "/usr/local/src",
+            "/root",
+            "/home/alice",
+            "/tmp",
+            "/var",
+            "/lib64/x",
+            "/run/user/1000",
+            "/boot",
+        ] {
+            assert!(is_system_tree(p.as_bytes()), "{p}");
+        }
+        for p in ["/tmp/tmp.Xy12", "/var/lib/judge/box1", "/home/judge/box", "/root/work", "/srv/judge/7"] {
+            assert!(!is_system_tree(p.as_bytes()), "{p}");
+        }
+    }
 }

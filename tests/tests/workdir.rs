@@ -325,3 +325,30 @@ fn no_setid_bit_or_file_capability_reaches_the_host() {
         assert_no_setid(&d.0, &format!("{who:?}/{mode:?}/strict"));
     }
 }
+
+/// As root an idmapped bind makes the caller's files the program's, so the host's own trees
+/// are never idmapped: `--bind /etc` or a run started in /etc gets the plain bind it always
+/// had, and the program can neither write there nor read root-only files.
+#[test]
+fn root_system_trees_are_never_idmapped() {
+    let cwd = Scratch::new("wd-sys");
+    for mode in MODES {
+        let o = Run::new(Who::Root, mode, cwd.path())
+            .opt("workdir", "none")
+            .opt("bind", "/etc:/x")
+            .run("/bin/sh", &["-c", "touch /x/sbx-canary-etc 2>/dev/null && echo WROTE; cat /x/shadow >/dev/null 2>&1 && echo READ; echo done"]);
+        o.ok().has("done\n");
+        assert!(!o.stdout().contains("WROTE") && !o.stdout().contains("READ"), "{mode:?}: {}", o.stdout());
+        assert!(!Path::new("/etc/sbx-canary-etc").exists(), "{mode:?}: wrote into the host's /etc");
+        let o = Run::new(Who::Root, mode, Path::new("/etc"))
+            .opt("verbose", "true")
+            .run("/bin/sh", &["-c", "touch /etc/sbx-canary-cwd 2>/dev/null && echo WROTE; echo done"]);
+        o.ok().has("done\n");
+        assert!(
+            o.stderr().contains("/etc: plain bind (a system directory is never idmapped)"),
+            "{mode:?}: {}",
+            o.stderr()
+        );
+        assert!(!Path::new("/etc/sbx-canary-cwd").exists(), "{mode:?}: wrote into the host's /etc");
+    }
+}
