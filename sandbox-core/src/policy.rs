@@ -337,6 +337,8 @@ impl Policy {
                 self.limits.pids.get_or_insert(64);
                 self.limits.files.get_or_insert(64);
                 self.limits.fsize.get_or_insert(64 << 20);
+                // Output to a pipe is bounded like output to a file (judges read both).
+                self.limits.output.get_or_insert(64 << 20);
                 self.limits.memory.get_or_insert(256 << 20);
                 self.limits.time.get_or_insert(10_000_000_000);
                 self.limits.wall_time.get_or_insert(30_000_000_000);
@@ -349,6 +351,8 @@ impl Policy {
                 self.limits.pids.get_or_insert(512);
                 self.limits.files.get_or_insert(4096);
                 self.limits.fsize.get_or_insert(1 << 30);
+                // Compiler diagnostics can be long, never endless.
+                self.limits.output.get_or_insert(16 << 20);
                 self.limits.memory.get_or_insert(2 << 30);
                 self.limits.time.get_or_insert(60_000_000_000);
                 self.limits.wall_time.get_or_insert(120_000_000_000);
