@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the build, the demo and the tests need, if missing (Debian/Ubuntu, as root or
-# with sudo). Idempotent and quick when everything is there. No libseccomp: the sandbox
-# compiles its own BPF.
+# with sudo). Idempotent and quick when everything is there. The sandbox compiles its own BPF;
+# libseccomp-dev is only the reference of the differential test (seccomp-diff/).
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -17,6 +17,7 @@ have python3 || need+=(python3)
 have useradd || need+=(passwd)
 have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+[ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -6,7 +6,8 @@ mod file;
 mod filter;
 pub mod notify;
 mod profiles;
-mod rules;
+/// Public for the differential test against libseccomp (seccomp-diff/).
+pub mod rules;
 pub mod syscalls;
 #[cfg(test)]
 mod tests;
@@ -45,7 +46,12 @@ pub struct Options {
 
 /// Build the complete filter for `profile`. `Seccomp::File` is read here (raw syscalls).
 pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, String> {
-    let rules = match profile {
+    filter::assemble(&ruleset(profile)?, opts).map_err(|e| format!("seccomp: {e}"))
+}
+
+/// The rule set `build` compiles (public for the differential test, seccomp-diff/).
+pub fn ruleset(profile: &Seccomp) -> Result<rules::Ruleset, String> {
+    Ok(match profile {
         Seccomp::Default => profiles::default(),
         Seccomp::Strict => profiles::strict(),
         Seccomp::None => profiles::none(),
@@ -55,8 +61,7 @@ pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, Stri
             let text = core::str::from_utf8(&text).map_err(|_| format!("seccomp: '{path}' is not UTF-8"))?;
             file::parse(text).map_err(|e| format!("seccomp: {path}: {e}"))?
         }
-    };
-    filter::assemble(&rules, opts).map_err(|e| format!("seccomp: {e}"))
+    })
 }
 
 /// Check a policy file's text without building (for early, friendly errors).
