@@ -29,3 +29,12 @@ if ! have cargo; then
     echo "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.80 or newer." >&2
     exit 1
 fi
+# The fuzz targets (make fuzz, and a bounded run in make test) need nightly and cargo-fuzz.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "installing: the nightly Rust toolchain (for the fuzz targets)"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! have cargo-fuzz && [ ! -x "$HOME/.cargo/bin/cargo-fuzz" ]; then
+    echo "installing: cargo-fuzz (crates.io; a few minutes, once)"
+    cargo install cargo-fuzz --locked
+fi

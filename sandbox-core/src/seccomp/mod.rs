@@ -13,7 +13,7 @@ pub mod syscalls;
 mod tests;
 
 use crate::error::strerror;
-use crate::policy::Seccomp;
+use crate::policy::{one_line, Seccomp};
 use crate::sys::{self, c_int, c_uint};
 use alloc::format;
 use alloc::string::String;
@@ -46,7 +46,8 @@ pub struct Options {
 
 /// Build the complete filter for `profile`. `Seccomp::File` is read here (raw syscalls).
 pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, String> {
-    filter::assemble(&ruleset(profile)?, opts).map_err(|e| format!("seccomp: {e}"))
+    let rules = ruleset(profile).map_err(|e| one_line(&e))?;
+    filter::assemble(&rules, opts).map_err(|e| format!("seccomp: {e}"))
 }
 
 /// The rule set `build` compiles (public for the differential test, seccomp-diff/).
