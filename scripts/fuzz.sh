@@ -44,5 +44,7 @@ for t in "${targets[@]}"; do
         echo "fuzz: $t: $runs executions in ${secs}s, no crash"
     fi
 done
+# The targets' scratch files (fuzz/fuzz_targets/{target,seccomp_file}.rs).
+rm -rf /tmp/sbxfz-target /tmp/sbxfz-seccomp-*
 echo "fuzz: $total executions, ${#failed[@]} failing targets${failed:+: ${failed[*]}}"
 [ ${#failed[@]} -eq 0 ]

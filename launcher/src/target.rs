@@ -731,8 +731,8 @@ mod tests {
                 ]
                 .concat()
             };
-            h.extend(ph(PT_DYNAMIC as u32, 176, 0, 48));
-            h.extend(ph(PT_LOAD as u32, load_off, 0x40_0000, 4096));
+            h.extend(ph(PT_DYNAMIC, 176, 0, 48));
+            h.extend(ph(PT_LOAD, load_off, 0x40_0000, 4096));
             for (tag, val) in [(DT_STRTAB, 0x40_0010u64), (DT_RUNPATH, runpath), (DT_NULL, 0)] {
                 h.extend(tag.to_le_bytes());
                 h.extend(val.to_le_bytes());

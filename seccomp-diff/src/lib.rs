@@ -372,14 +372,14 @@ fn export(f: &Ref) -> Result<Vec<sock_filter>, String> {
 /// A tiny deterministic PRNG (xorshift64*) for generated profiles and argument values.
 pub struct Rng(pub u64);
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn word(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.word() % n
     }
 }
 
@@ -396,7 +396,7 @@ mod tests {
             assert_eq!(covered(v), 0, "{v:#x}");
         }
         let mut r = Rng(7);
-        for x in (0..70000u32).chain((0..100000).map(|_| r.next() as u32)).chain([0x5411, 0x5413, 0xffff_fffe, 1]) {
+        for x in (0..70000u32).chain((0..100000).map(|_| r.word() as u32)).chain([0x5411, 0x5413, 0xffff_fffe, 1]) {
             if !vals.contains(&x) {
                 assert_eq!(covered(x), 1, "{x:#x}");
             }

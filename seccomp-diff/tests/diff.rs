@@ -47,7 +47,7 @@ fn arg_values(rs: &Ruleset) -> Vec<u64> {
         }
     }
     let mut r = Rng(0x5eed);
-    v.extend((0..32).map(|_| r.next()));
+    v.extend((0..32).map(|_| r.word()));
     v.sort_unstable();
     v.dedup();
     v
