@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release
 
-.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean
+.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean fuzz
 
 all: build
 
@@ -27,7 +27,15 @@ test: build
 	@id -u sbxtest >/dev/null 2>&1 || useradd -M -s /bin/sh -c "sandbox e2e tests" sbxtest
 	$(CARGO) test --release --workspace -- --test-threads=2
 	c-tests/run-suite.sh --sandbox $(BIN)/sandbox --lib $(BIN)/libsandbox.so --user sbxtest
+	scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
 	@scripts/leftovers.sh compare
+
+# Every fuzz target for FUZZ_SECONDS each (make test runs them for FUZZ_TEST_SECONDS each,
+# 50 s in all). A crash fails the run, with its input in fuzz/artifacts/.
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 10
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
 	bench/run.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the build, the demo and the tests need, if missing (Debian/Ubuntu, as root or
-# with sudo). Idempotent and quick when everything is there. No libseccomp: the sandbox
-# compiles its own BPF.
+# with sudo). Idempotent and quick when everything is there. The sandbox compiles its own BPF;
+# libseccomp-dev is only the reference of the differential test (seccomp-diff/).
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -19,6 +19,7 @@ have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 # Language runtimes of tests/tests/languages.rs, at the system paths the jail shows (/usr):
 # rustup's rustc lives under the caller's home, which the jail hides, so Debian's is used.
+[ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 runtimes=()
 [ -x /usr/bin/javac ] || runtimes+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/node ] || runtimes+=(nodejs)
@@ -41,4 +42,13 @@ fi
 if ! have cargo; then
     echo "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.80 or newer." >&2
     exit 1
+fi
+# The fuzz targets (make fuzz, and a bounded run in make test) need nightly and cargo-fuzz.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "installing: the nightly Rust toolchain (for the fuzz targets)"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! have cargo-fuzz && [ ! -x "$HOME/.cargo/bin/cargo-fuzz" ]; then
+    echo "installing: cargo-fuzz (crates.io; a few minutes, once)"
+    cargo install cargo-fuzz --locked
 fi

@@ -9,7 +9,7 @@
 //! quiet = true
 //! ```
 
-use sandbox_core::policy::{find_key, Arg};
+use sandbox_core::policy::{find_key, one_line, Arg};
 use sandbox_core::Policy;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::BTreeMap;
@@ -29,8 +29,13 @@ pub fn load(path: &Path, policy: &mut Policy) -> Result<(), String> {
     apply(&text, &name.to_string(), policy)
 }
 
-/// `load` on text already read; `name` is used in messages.
+/// `load` on text already read; `name` is used in messages. The error is one line even when
+/// it quotes a key holding a newline (`"a\nb" = 1`, found by fuzzing).
 pub fn apply(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> {
+    apply_doc(text, name, policy).map_err(|e| one_line(&e))
+}
+
+fn apply_doc(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> {
     let doc: BTreeMap<Spanned<String>, Spanned<Item>> = toml::from_str(text).map_err(|e| {
         // One line: the parser's message may span several.
         let msg = e.message().trim_end().replace('\n', "; ");
@@ -173,6 +178,15 @@ impl<'de> Deserialize<'de> for InnerScalar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzing regression (toml_config): a quoted key with a newline gave a two-line error.
+    #[test]
+    fn errors_are_one_line() {
+        let e = apply("\"a\\nb\" = 1\n", "f.toml", &mut Policy::default()).unwrap_err();
+        assert_eq!(e, "f.toml:1: key 'a\\nb': unknown key");
+        let e = apply("memory = \"\\r\\u001b[2J\"\n", "f.toml", &mut Policy::default()).unwrap_err();
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+    }
 
     fn from_sets(sets: &[(&str, &str)]) -> Policy {
         let mut p = Policy::default();

@@ -83,7 +83,8 @@ impl Why {
         Why(code, format!("{}: {reason}", path.display()))
     }
     fn public(self) -> Refusal {
-        Refusal { code: self.0, msg: format!("sandbox: {}", self.1) }
+        // Paths and `#!` lines come from the user's files: no control characters in the line.
+        Refusal { code: self.0, msg: format!("sandbox: {}", sandbox_core::policy::one_line(&self.1)) }
     }
 }
 
@@ -422,10 +423,14 @@ fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
         if !paths.is_empty() {
             // DT_STRTAB is an address: map it to a file offset through the PT_LOAD segments.
             let base = strtab
-                .and_then(|a| loads.iter().find(|(v, _, sz)| a >= *v && a - v < *sz).map(|(v, o, _)| o + (a - v)))
+                .and_then(|a| {
+                    loads.iter().find(|(v, _, sz)| a >= *v && a - v < *sz).and_then(|(v, o, _)| o.checked_add(a - v))
+                })
                 .ok_or("exec format error (DT_STRTAB outside the file)")?;
             for p in paths {
-                let s = read_cstr(file, base + p)?;
+                // Offsets are the file's word: an absurd one must not overflow (found by fuzzing).
+                let at = base.checked_add(p).ok_or("exec format error (DT_RPATH/DT_RUNPATH outside the file)")?;
+                let s = read_cstr(file, at)?;
                 risky.extend(s.split(':').filter(|e| risky_dir(e)).map(str::to_string));
             }
         }
@@ -725,6 +730,45 @@ mod tests {
         assert!(r.msg.contains("too long"), "{}", r.msg);
         // A not-executable script is refused before its interpreter matters.
         assert_eq!(refused(&t.write("noexec.sh", b"#!/bin/sh\n", 0o644)).code, 126);
+    }
+
+    /// Fuzzing regression (target): a DT_RUNPATH or PT_LOAD offset near 2^64 overflowed the
+    /// string-table arithmetic (a panic, so no one-line refusal).
+    #[test]
+    fn absurd_dynamic_offsets_are_refused() {
+        let t = Tmp::new("dynoff");
+        let elf = |load_off: u64, runpath: u64| {
+            let mut h = elf_header(2, 62);
+            h[16..18].copy_from_slice(&3u16.to_le_bytes()); // ET_DYN
+            h[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+            h[54..56].copy_from_slice(&56u16.to_le_bytes());
+            h[56..58].copy_from_slice(&2u16.to_le_bytes());
+            let ph = |ty: u32, off: u64, vaddr: u64, size: u64| {
+                [
+                    ty.to_le_bytes().as_slice(),
+                    &6u32.to_le_bytes(),
+                    &off.to_le_bytes(),
+                    &vaddr.to_le_bytes(),
+                    &[0; 8],
+                    &size.to_le_bytes(),
+                    &size.to_le_bytes(),
+                    &8u64.to_le_bytes(),
+                ]
+                .concat()
+            };
+            h.extend(ph(PT_DYNAMIC, 176, 0, 48));
+            h.extend(ph(PT_LOAD, load_off, 0x40_0000, 4096));
+            for (tag, val) in [(DT_STRTAB, 0x40_0010u64), (DT_RUNPATH, runpath), (DT_NULL, 0)] {
+                h.extend(tag.to_le_bytes());
+                h.extend(val.to_le_bytes());
+            }
+            h
+        };
+        for (name, load_off, runpath) in [("runpath", 0, u64::MAX), ("load", u64::MAX - 1, 1)] {
+            let r = refused(&t.write(name, &elf(load_off, runpath), 0o755));
+            assert_eq!(r.code, 126, "{name}: {}", r.msg);
+            assert!(r.msg.contains("outside the file"), "{name}: {}", r.msg);
+        }
     }
 
     #[test]

@@ -20,8 +20,14 @@ pub fn spawn(run: &mut Run, root: &str, name: &str) -> Result<()> {
             // keep a reader of the supervisor's waiting forever.
             let _ = sys::close_range(0, r as u32 - 1, 0);
             let _ = sys::close_range(r as u32 + 1, !0, 0);
-            // Its own session: a Ctrl-C to the caller's process group must not stop it.
+            // Its own session and process group: a Ctrl-C, or a judge's kill(-pgid) right
+            // after the sandbox exits, must not stop it. It has no terminal to hang up, and
+            // the signals such a caller or a closing session send are ignored. Only SIGKILL of
+            // this pid stops it; then the supervisor's own removal still runs (fail-safe).
             let _ = sys::setsid();
+            for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGPIPE] {
+                let _ = sys::signal_disposition(sig, libc::SIG_IGN);
+            }
             let mut b = [0u8; 1];
             while let Ok(n) = sys::read(r, &mut b) {
                 if n == 0 {
@@ -29,6 +35,7 @@ pub fn spawn(run: &mut Run, root: &str, name: &str) -> Result<()> {
                 }
             }
             // Everything is gone if the supervisor finished normally; removing is idempotent.
+            // rmdir_wait waits as long as the run's processes take to exit.
             let _ = RunCgroup::adopt(root, name).remove();
             sys::exit(0)
         }

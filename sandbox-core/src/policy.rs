@@ -197,6 +197,20 @@ pub fn find_key(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.name == name)
 }
 
+/// `msg` with control characters escaped (`\n`, `\u{1b}`), so a value it quotes cannot add
+/// lines or terminal escapes to the one-line error.
+pub fn one_line(msg: &str) -> String {
+    let mut s = String::with_capacity(msg.len());
+    for c in msg.chars() {
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
 /// Environment variable name of a key: `SANDBOX_WALL_TIME` for `wall-time`.
 pub fn env_name(key: &str) -> String {
     let mut s = String::from("SANDBOX_");
@@ -208,7 +222,12 @@ pub fn env_name(key: &str) -> String {
 
 impl Policy {
     /// Apply one key. `value` is "true"/"false" for flags from TOML/env, or the flag's value.
+    /// The error is one line even when it quotes a value holding a newline (found by fuzzing).
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        self.set_key(key, value).map_err(|e| one_line(&e))
+    }
+
+    fn set_key(&mut self, key: &str, value: &str) -> Result<(), String> {
         let l = &mut self.limits;
         match key {
             "profile" => self.apply_profile(value)?,
@@ -545,6 +564,19 @@ mod tests {
             p.set(k.name, v).unwrap_or_else(|e| panic!("{}: {e}", k.name));
             assert_ne!(p, Policy::default(), "{} changed nothing", k.name);
         }
+    }
+
+    /// Fuzzing regression (policy_set): `time="\n"` gave a two-line error.
+    #[test]
+    fn errors_are_one_line() {
+        for k in KEYS {
+            let mut p = Policy::default();
+            if let Err(e) = p.set(k.name, "\n\x1b[2J\r") {
+                assert!(!e.chars().any(char::is_control), "{}: {e:?}", k.name);
+            }
+        }
+        let e = Policy::default().set("time", "\n").unwrap_err();
+        assert_eq!(e, "not a time: '\\n' (e.g. 1.5, 1500ms)");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use alloc::format;
 use alloc::string::String;
-use sandbox_core::policy::{env_name, Arg, KEYS};
+use sandbox_core::policy::{env_name, one_line, Arg, KEYS};
 use sandbox_core::{sys, Policy};
 
 /// The loader's null-terminated pointer array, including its terminating null.
@@ -21,7 +21,13 @@ pub unsafe fn array(p: *const *const u8) -> &'static [*const u8] {
     }
 }
 
+/// The policy of the SANDBOX_* entries of `envp`; the error is one line even when it quotes a
+/// variable name holding a newline (found by fuzzing).
 pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
+    read(envp).map_err(|e| one_line(&e))
+}
+
+fn read(envp: &[*const u8]) -> Result<Policy, String> {
     let mut p = Policy::default();
     let mut libs: alloc::vec::Vec<&[u8]> = alloc::vec::Vec::new();
     for &e in envp.iter().take_while(|e| !e.is_null()) {
@@ -88,7 +94,17 @@ fn absolute(cwd: &[u8], lib: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::absolute;
+    use super::{absolute, policy};
+
+    /// Fuzzing regression (bare_env): a variable name with a newline gave a two-line error.
+    #[test]
+    fn errors_are_one_line() {
+        let vars = [c"PATH=/bin", c"SANDBOX_TI\nME=1"];
+        let mut ptrs: alloc::vec::Vec<*const u8> = vars.iter().map(|c| c.as_ptr().cast()).collect();
+        ptrs.push(core::ptr::null());
+        let e = policy(&ptrs).unwrap_err();
+        assert_eq!(e, "SANDBOX_TI\\nME: unknown variable (see the README's table)");
+    }
 
     #[test]
     fn library_paths_resolve_like_the_loader() {

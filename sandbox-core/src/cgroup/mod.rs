@@ -448,15 +448,45 @@ fn make_leaf(own: &str, root: &str, run: &str, version: Version, want: Ctl) -> R
     Err(Error::new("cgroup", format!("mkdir {leaf}: parent keeps disappearing"), libc::ENOENT))
 }
 
-/// rmdir, waiting a bounded time for exiting processes to leave (EBUSY).
+/// rmdir `dir` once its tree is gone, however long the killed processes take to exit.
+///
+/// EBUSY means the kernel still counts tasks in the tree. A killed process can take seconds
+/// to finish exiting: freeing the page cache of a deleted multi-GiB file under CPU load is one
+/// case. A fixed 2 s bound turned that into leftover directories. So while the tree is
+/// populated (v2 `cgroup.events` says `populated 1`, v1 `tasks` is not empty), we keep
+/// retrying, backing off to 50 ms naps. Two bounds stay, each with its reason:
+/// - EBUSY for 2 s with no task left: something other than exiting tasks holds the directory
+///   (a child cgroup). Waiting for tasks cannot help then.
+/// - 10 minutes in all: a task still there that long after SIGKILL is stuck in the kernel,
+///   e.g. in uninterruptible sleep on a dead device. It could block the caller forever. The
+///   error names the directory, and the cleaner (cleaner.rs) tries again on its own.
 fn rmdir_wait(dir: &str) -> sys::R<()> {
+    const NO_TASK_NS: u64 = 2_000_000_000;
+    const STUCK_NS: u64 = 600_000_000_000;
     let start = sys::now_ns();
+    let mut empty_since = None;
+    let mut nap = 1;
     loop {
         match sys::unlinkat(sys::AT_FDCWD, dir.as_bytes(), libc::AT_REMOVEDIR) {
             Ok(()) | Err(libc::ENOENT) => return Ok(()),
-            Err(libc::EBUSY) if sys::now_ns() - start < 2_000_000_000 => sleep_ms(2),
+            Err(libc::EBUSY) => {}
             Err(e) => return Err(e),
         }
+        let now = sys::now_ns();
+        let populated = match read(dir, "cgroup.events") {
+            Some(ev) => ev.split(|&c| c == b'\n').any(|l| l == b"populated 1"),
+            None => read(dir, "tasks").is_some_and(|t| !t.is_empty()),
+        };
+        if populated {
+            empty_since = None;
+        } else if now.saturating_sub(*empty_since.get_or_insert(now)) > NO_TASK_NS {
+            return Err(libc::EBUSY);
+        }
+        if now.saturating_sub(start) > STUCK_NS {
+            return Err(libc::EBUSY);
+        }
+        sleep_ms(nap);
+        nap = (nap * 2).min(50);
     }
 }
 

@@ -482,3 +482,44 @@ fn concurrent_runs_share_root() {
         }
     }
 }
+
+/// Removal waits for a tree that takes longer than the old 2 s EBUSY bound to empty: a member
+/// that leaves after 3 s (standing in for a killed process still freeing gigabytes in exit),
+/// in the v1 pids and the v2 hierarchy.
+#[test]
+fn rmdir_waits_for_a_slow_tree() {
+    if !is_root() {
+        std::eprintln!("SKIP rmdir_waits_for_a_slow_tree: needs root to create cgroups");
+        return;
+    }
+    let host = detect::detect().unwrap();
+    let r = root("rmwait");
+    let mut tried = 0;
+    for h in &host.hierarchies {
+        let Some(own) = &h.own_dir else { continue };
+        if !(h.version == Version::V2 || h.has("pids")) {
+            continue;
+        }
+        let parent = format!("{own}/{r}");
+        let leaf = format!("{parent}/slow");
+        sys::mkdirat(sys::AT_FDCWD, parent.as_bytes(), 0o755).unwrap();
+        sys::mkdirat(sys::AT_FDCWD, leaf.as_bytes(), 0o755).unwrap();
+        let (pid, fd) = spawn(|| {
+            sleep_ms(3000);
+            0
+        });
+        sys::write_file(file(&leaf, "cgroup.procs").as_bytes(), pid.to_string().as_bytes()).unwrap();
+        go(fd);
+        let reaper = std::thread::spawn(move || wait(pid));
+        let t = Instant::now();
+        let res = rmdir_wait(&leaf);
+        let waited = t.elapsed();
+        assert_eq!(reaper.join().unwrap(), 0);
+        let _ = sys::unlinkat(sys::AT_FDCWD, leaf.as_bytes(), libc::AT_REMOVEDIR);
+        sys::unlinkat(sys::AT_FDCWD, parent.as_bytes(), libc::AT_REMOVEDIR).unwrap();
+        assert_eq!(res, Ok(()), "{}: {waited:?}", h.mount_point);
+        assert!(waited.as_millis() >= 2500, "{}: removed after {waited:?}, before the member left?", h.mount_point);
+        tried += 1;
+    }
+    assert!(tried >= 1, "no v2 or v1 pids hierarchy of ours to test in");
+}

@@ -21,6 +21,8 @@ use libc::sock_filter;
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 /// x32 syscalls are x86-64 numbers with this bit; they pass the arch check, so pin them too.
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+/// seccomp_data.nr of a skipped syscall (-1).
+const NO_SYSCALL: u32 = u32::MAX;
 
 /// CLONE_NEW* that clone(2) accepts. CLONE_NEWTIME (0x80) overlaps clone's exit-signal
 /// byte, so it is only reachable through clone3 (denied) and unshare.
@@ -106,6 +108,9 @@ pub fn assemble(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> {
     a.ld(OFF_ARCH);
     a.jeq(AUDIT_ARCH_X86_64, To::Next, kill);
     a.ld(OFF_NR);
+    // nr -1 is "no syscall" (a tracer's way to skip one; the kernel answers ENOSYS): the
+    // profile decides, as in libseccomp, instead of killing a tracee for its tracer's skip.
+    a.jeq(NO_SYSCALL, To::L(profile), To::Next);
     a.jset(X32_SYSCALL_BIT, kill, To::Next);
 
     // (2) The containment marker, answered only by this filter.

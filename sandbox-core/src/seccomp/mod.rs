@@ -6,13 +6,14 @@ mod file;
 mod filter;
 pub mod notify;
 mod profiles;
-mod rules;
+/// Public for the differential test against libseccomp (seccomp-diff/).
+pub mod rules;
 pub mod syscalls;
 #[cfg(test)]
 mod tests;
 
 use crate::error::strerror;
-use crate::policy::Seccomp;
+use crate::policy::{one_line, Seccomp};
 use crate::sys::{self, c_int, c_uint};
 use alloc::format;
 use alloc::string::String;
@@ -47,6 +48,12 @@ pub struct Options {
 
 /// Build the complete filter for `profile`. `Seccomp::File` is read here (raw syscalls).
 pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, String> {
+    let rules = ruleset(profile).map_err(|e| one_line(&e))?;
+    filter::assemble(&rules, opts).map_err(|e| format!("seccomp: {e}"))
+}
+
+/// The rule set `build` compiles (public for the differential test, seccomp-diff/).
+pub fn ruleset(profile: &Seccomp) -> Result<rules::Ruleset, String> {
     let mut rules = match profile {
         Seccomp::Default => profiles::default(),
         Seccomp::Strict => profiles::strict(),
@@ -61,7 +68,7 @@ pub fn build(profile: &Seccomp, opts: &Options) -> Result<Vec<sock_filter>, Stri
     };
     profiles::guard_setid(&mut rules)
         .map_err(|n| format!("seccomp: the profile's own argument rule on {n} would defeat the set-id guard"))?;
-    filter::assemble(&rules, opts).map_err(|e| format!("seccomp: {e}"))
+    Ok(rules)
 }
 
 /// Check a policy file's text without building (for early, friendly errors).
