@@ -31,6 +31,7 @@ pub const CLONE_NS: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWPID
     | libc::CLONE_NEWNET) as u32;
 pub const CLONE_NEWTIME: u32 = 0x80;
+pub const CLONE_THREAD: u32 = libc::CLONE_THREAD as u32;
 
 /// `struct seccomp_data`.
 #[derive(Clone, Copy, Debug)]
@@ -259,6 +260,9 @@ pub fn ret_of(a: Action, o: &Options) -> u32 {
 /// The syscalls the always-on steps decide (before the profile).
 pub fn always_on(o: &Options) -> Vec<u32> {
     let mut v = vec![PROBE_NR, nr("clone3"), nr("clone"), nr("unshare")];
+    if o.no_processes {
+        v.extend([nr("fork"), nr("vfork")]);
+    }
     if o.exec_cookie != 0 {
         v.extend([nr("execve"), nr("execveat")]);
     }
@@ -286,19 +290,31 @@ pub fn reference(rs: &Ruleset, o: &Options) -> Result<Vec<sock_filter>, String> 
     // (2) The containment probe: the 64-bit magic in arg0, else the profile.
     f.add(ret_errno(PROBE_ERRNO as u32), PROBE_NR, &[ArgCmp { arg: 0, op: CMP_EQ, a: PROBE_MAGIC, b: 0 }])?;
     f.add(profile(PROBE_NR), PROBE_NR, &[ArgCmp { arg: 0, op: CMP_NE, a: PROBE_MAGIC, b: 0 }])?;
-    // (3) clone3 → ENOSYS; clone/unshare with a namespace flag (low 32 bits) → EPERM.
+    // (3) clone3 → ENOSYS; clone/unshare with a namespace flag (low 32 bits) → EPERM. With
+    // `no_processes` a clone without CLONE_THREAD, fork and vfork are violations.
+    let violation = ret_of(Action::Violation, o);
     f.add(ret_errno(libc::ENOSYS as u32), nr("clone3"), &[])?;
     for (name, mask) in [("clone", CLONE_NS), ("unshare", CLONE_NS | CLONE_NEWTIME)] {
         for bit in (0..32).map(|b| 1u32 << b).filter(|b| mask & b != 0) {
             f.add(ret_errno(libc::EPERM as u32), nr(name), &[masked(0, bit as u64, bit as u64)])?;
         }
-        f.add(profile(nr(name)), nr(name), &[masked(0, mask as u64, 0)])?;
+        if name == "clone" && o.no_processes {
+            let both = (mask | CLONE_THREAD) as u64;
+            f.add(profile(nr(name)), nr(name), &[masked(0, both, CLONE_THREAD as u64)])?;
+            f.add(violation, nr(name), &[masked(0, both, 0)])?;
+        } else {
+            f.add(profile(nr(name)), nr(name), &[masked(0, mask as u64, 0)])?;
+        }
     }
-    // (4) Exec gate.
+    if o.no_processes {
+        f.add(violation, nr("fork"), &[])?;
+        f.add(violation, nr("vfork"), &[])?;
+    }
+    // (4) Exec gate: only execveat with the cookie; every other exec is a violation.
     if o.exec_cookie != 0 {
-        f.add(ret_errno(libc::EPERM as u32), nr("execve"), &[])?;
+        f.add(violation, nr("execve"), &[])?;
         f.add(RET_ALLOW, nr("execveat"), &[ArgCmp { arg: 5, op: CMP_EQ, a: o.exec_cookie, b: 0 }])?;
-        f.add(ret_errno(libc::EPERM as u32), nr("execveat"), &[ArgCmp { arg: 5, op: CMP_NE, a: o.exec_cookie, b: 0 }])?;
+        f.add(violation, nr("execveat"), &[ArgCmp { arg: 5, op: CMP_NE, a: o.exec_cookie, b: 0 }])?;
     }
     // (5) The profile.
     let fixed = always_on(o);

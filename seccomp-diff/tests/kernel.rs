@@ -109,6 +109,19 @@ fn calls() -> Vec<Call> {
         Call::Native(n("execveat"), a(&[u64::MAX, 0, 0, 0, 0, COOKIE])),
         Call::Native(n("execveat"), a(&[u64::MAX, 0, 0, 0, 0, COOKIE ^ 1 << 40])),
         Call::Native(n("socket"), a(&[99])), // EAFNOSUPPORT when allowed
+        Call::Native(n("socket"), a(&[libc::AF_UNIX as u64, 99])), // EINVAL when allowed
+        Call::Native(n("socket"), a(&[libc::AF_INET as u64, 99])),
+        // Set-id guard; NULL paths: EFAULT when allowed.
+        Call::Native(n("mkdir"), a(&[0, 0o4755])),
+        Call::Native(n("mkdir"), a(&[0, 0o1755])),
+        Call::Native(n("chmod"), a(&[0, 0o2755])),
+        Call::Native(n("openat"), a(&[u64::MAX, 0, libc::O_CREAT as u64, 0o6755])),
+        Call::Native(n("openat"), a(&[u64::MAX, 0, libc::O_CREAT as u64, 1 << 32 | 0o644])),
+        Call::Native(n("openat2"), z),
+        // no_processes; both fail with EINVAL when allowed (no process or thread is made):
+        // CLONE_THREAD without CLONE_SIGHAND, CLONE_SIGHAND without CLONE_VM.
+        Call::Native(n("clone"), a(&[libc::CLONE_THREAD as u64])),
+        Call::Native(n("clone"), a(&[libc::CLONE_SIGHAND as u64])),
         Call::Native(PROBE_NR, a(&[PROBE_MAGIC])),
         Call::Native(PROBE_NR, a(&[PROBE_MAGIC ^ 1 << 63])),
         Call::Native(u32::MAX, z),
@@ -134,9 +147,9 @@ fn predict(prog: &[sock_filter], c: Call) -> Option<Outcome> {
 #[test]
 fn interpreter_matches_the_kernel() {
     let (mut checked, mut kinds) = (0, std::collections::BTreeSet::new());
-    for p in [Seccomp::Default, Seccomp::Strict, Seccomp::None] {
-        for exec_cookie in [0, COOKIE] {
-            let o = Options { exec_cookie, notify: false, no_processes: false };
+    for p in [Seccomp::Default, Seccomp::Strict, Seccomp::Compile, Seccomp::None] {
+        for (exec_cookie, no_processes) in [(0, false), (COOKIE, false), (0, true), (COOKIE, true)] {
+            let o = Options { exec_cookie, notify: false, no_processes };
             let rs = seccomp::ruleset(&p).unwrap();
             for (who, prog) in [("ours", seccomp::build(&p, &o).unwrap()), ("libseccomp", reference(&rs, &o).unwrap())]
             {
@@ -154,7 +167,7 @@ fn interpreter_matches_the_kernel() {
                     } else if want != observe(None, c) {
                         kinds.insert("errno");
                     }
-                    assert_eq!(seen, want, "{who} {p:?} cookie={exec_cookie:#x}: {c:?}");
+                    assert_eq!(seen, want, "{who} {p:?} cookie={exec_cookie:#x} no_processes={no_processes}: {c:?}");
                     checked += 1;
                 }
             }
