@@ -242,3 +242,43 @@ fn ours_and_libseccomp_agree() {
     assert_eq!(diffs, 0, "our BPF and libseccomp's disagree (first differences above)");
     assert!(total > 1_000_000, "too few cases: {total}");
 }
+
+/// The cases are not blind to any argument rule: dropping one rule from the reference's rule
+/// set (or `no_processes` from its options) shows up, on exactly that syscall's numbers.
+#[test]
+fn every_argument_rule_and_option_is_seen() {
+    let differing = |rs: &Ruleset, ours: &[sock_filter], reference: &[sock_filter]| -> Vec<u32> {
+        let mut v: Vec<u32> =
+            cases(rs).iter().filter(|d| run(ours, d).unwrap() != run(reference, d).unwrap()).map(|d| d.nr).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut seen = 0;
+    for p in [Seccomp::Default, Seccomp::Strict, Seccomp::Compile, Seccomp::None] {
+        let rs = seccomp::ruleset(&p).unwrap();
+        for o in option_sets() {
+            let ours = seccomp::build(&p, &o).unwrap();
+            for i in 0..rs.args.len() {
+                let mut less = rs.clone();
+                let r = less.args.remove(i);
+                assert_eq!(differing(&rs, &ours, &reference(&less, &o).unwrap()), vec![r.nr], "{p:?} {o:?}: {r:?}");
+                seen += 1;
+            }
+            if o.no_processes {
+                let without = Options { no_processes: false, ..o };
+                let mut want = vec![nr("clone"), nr("fork"), nr("vfork")];
+                // Where the profile already makes fork and vfork violations, only clone changes.
+                want.retain(|&n| {
+                    n == nr("clone")
+                        || run(&ours, &Data::new(AUDIT_ARCH_X86_64, n, [0; 6])).unwrap()
+                            != run(&seccomp::build(&p, &without).unwrap(), &Data::new(AUDIT_ARCH_X86_64, n, [0; 6]))
+                                .unwrap()
+                });
+                assert_eq!(differing(&rs, &ours, &reference(&rs, &without).unwrap()), want, "{p:?} {o:?}");
+                seen += 1;
+            }
+        }
+    }
+    println!("{seen} one-rule mutations seen");
+}
