@@ -40,7 +40,7 @@ if [ "${#need[@]}" -gt 0 ] || [ "${#runtimes[@]}" -gt 0 ]; then
     fi
 fi
 if ! have cargo; then
-    echo "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.80 or newer." >&2
+    echo "Rust is missing: install it with rustup (https://rustup.rs), Rust 1.82 or newer." >&2
     exit 1
 fi
 # The fuzz targets (make fuzz, and a bounded run in make test) need nightly and cargo-fuzz.

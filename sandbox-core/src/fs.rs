@@ -432,7 +432,7 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
     // A system tree (/etc, /usr, root's or a user's home…) is never idmapped: as root that
     // would make the host's own files the program's to read and rewrite. It is bound as
     // before, usable only through its "other" permission bits.
-    let system = !real.is_some_and(|p| !is_system_tree(&p));
+    let system = real.is_none_or(|p| is_system_tree(&p));
     if system || (!dir && ty != libc::S_IFREG) {
         let note = if system {
             "plain bind (a system directory is never idmapped)"

