@@ -17,6 +17,8 @@ have python3 || need+=(python3)
 have useradd || need+=(passwd)
 have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+# judge/ links Debian's SQLite (rusqlite without `bundled`: a short fresh build).
+[ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev pkg-config)
 # Language runtimes of tests/tests/languages.rs, at the system paths the jail shows (/usr):
 # rustup's rustc lives under the caller's home, which the jail hides, so Debian's is used.
 runtimes=()
