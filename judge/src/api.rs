@@ -215,12 +215,12 @@ async fn run(State(app): State<Arc<App>>, ConnectInfo(addr): ConnectInfo<SocketA
         return err(StatusCode::INTERNAL_SERVER_ERROR, format!("source: {e}"));
     }
     if let Some(cmd) = lang.compile {
-        if let Err(out) = app.runner.compile(&mut dir, cmd).await {
+        if let Err(out) = app.runner.compile(&mut dir, cmd, lang.ro_binds).await {
             crate::info!("run", "client": addr.to_string(), "language": lang.id, "status": "CE");
             return Json(json!({"status": "CE", "compile_output": out})).into_response();
         }
     }
-    let o = app.runner.run(&mut dir, lim, lang.run, req.stdin.as_bytes()).await;
+    let o = app.runner.run(&mut dir, lim, lang.run, lang.ro_binds, req.stdin.as_bytes()).await;
     crate::info!("run", "client": addr.to_string(), "language": lang.id, "status": o.status,
                  "ms": t0.elapsed().as_millis() as u64);
     let mut v = serde_json::to_value(&o).unwrap_or_default();

@@ -37,6 +37,9 @@ pub struct Config {
     pub capture: usize,
     /// Seconds the compile step may take (CPU); the wall limit is twice that.
     pub compile_time: f64,
+    /// `--cgroup-root` for every run (parent of the per-run cgroups, relative to the
+    /// service's own cgroup). Empty: the launcher's default (`sandbox`).
+    pub cgroup_root: String,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             default_output: 16 << 20,
             capture: 64 * 1024,
             compile_time: 30.0,
+            cgroup_root: String::new(),
         }
     }
 }
@@ -77,7 +81,7 @@ pub const USAGE: &str = "Usage: judge [--config FILE] [--KEY VALUE]...
 An online compiler and judge: HTTP API and web page; every program runs in the sandbox.
 Keys (file or flags): listen, db, sandbox, work-root, workers, queue-max, rate-limit,
 max-source, max-stdin, max-time, max-memory, max-output, default-time, default-memory,
-default-output, capture, compile-time.  SIZE values take K/M/G.";
+default-output, capture, compile-time, cgroup-root.  SIZE values take K/M/G.";
 
 /// `64K`, `256M`, `1.5G` or bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -156,6 +160,7 @@ impl Config {
             "default_output" => self.default_output = parse_size(v)?,
             "capture" => self.capture = parse_size(v)? as usize,
             "compile_time" => self.compile_time = num(v)?,
+            "cgroup_root" => self.cgroup_root = v.into(),
             _ => return Err("unknown option".into()),
         }
         Ok(())

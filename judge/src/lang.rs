@@ -9,6 +9,8 @@ pub struct Lang {
     pub file: &'static str,
     pub compile: Option<&'static [&'static str]>,
     pub run: &'static [&'static str],
+    /// Host paths bound read-only into the jail for this language (when they exist).
+    pub ro_binds: &'static [&'static str],
 }
 
 pub const LANGS: &[Lang] = &[
@@ -18,6 +20,7 @@ pub const LANGS: &[Lang] = &[
         file: "sol.c",
         compile: Some(&["/usr/bin/gcc", "-O2", "-o", "sol", "sol.c", "-lm"]),
         run: &["./sol"],
+        ro_binds: &[],
     },
     Lang {
         id: "cpp",
@@ -25,16 +28,34 @@ pub const LANGS: &[Lang] = &[
         file: "sol.cpp",
         compile: Some(&["/usr/bin/g++", "-O2", "-pthread", "-o", "sol", "sol.cpp"]),
         run: &["./sol"],
+        ro_binds: &[],
     },
-    Lang { id: "python", name: "Python 3", file: "sol.py", compile: None, run: &["/usr/bin/python3", "sol.py"] },
+    Lang {
+        id: "python",
+        name: "Python 3",
+        file: "sol.py",
+        compile: None,
+        run: &["/usr/bin/python3", "sol.py"],
+        ro_binds: &[],
+    },
     Lang {
         id: "java",
         name: "Java 17 (class Main)",
         file: "Main.java",
         compile: Some(&["/usr/bin/javac", "-d", ".", "Main.java"]),
         run: &["/usr/bin/java", "-cp", ".", "Main"],
+        // javac reads java.security through conf/security -> /etc/java-17-openjdk, which is
+        // not among the /etc files the jail shows; without it javac dies at start.
+        ro_binds: &["/etc/java-17-openjdk"],
     },
-    Lang { id: "node", name: "Node.js", file: "sol.js", compile: None, run: &["/usr/bin/node", "sol.js"] },
+    Lang {
+        id: "node",
+        name: "Node.js",
+        file: "sol.js",
+        compile: None,
+        run: &["/usr/bin/node", "sol.js"],
+        ro_binds: &[],
+    },
     Lang {
         id: "go",
         name: "Go",
@@ -42,6 +63,7 @@ pub const LANGS: &[Lang] = &[
         // The build cache goes to $HOME/.cache, which the sandbox sets to the work dir.
         compile: Some(&["/usr/bin/go", "build", "-o", "sol", "sol.go"]),
         run: &["./sol"],
+        ro_binds: &[],
     },
     Lang {
         id: "rust",
@@ -49,8 +71,9 @@ pub const LANGS: &[Lang] = &[
         file: "sol.rs",
         compile: Some(&["/usr/bin/rustc", "-O", "-o", "sol", "sol.rs"]),
         run: &["./sol"],
+        ro_binds: &[],
     },
-    Lang { id: "ruby", name: "Ruby", file: "sol.rb", compile: None, run: &["/usr/bin/ruby", "sol.rb"] },
+    Lang { id: "ruby", name: "Ruby", file: "sol.rb", compile: None, run: &["/usr/bin/ruby", "sol.rb"], ro_binds: &[] },
 ];
 
 pub fn find(id: &str) -> Option<&'static Lang> {

@@ -63,6 +63,7 @@ async fn serve(cfg: config::Config) -> Result<(), String> {
         box_mode: 0o700,
         capture: cfg.capture,
         compile_time: cfg.compile_time,
+        cgroup_root: cfg.cgroup_root.clone(),
     };
     runner.prepare().await?;
     let listener =

@@ -36,6 +36,7 @@ pub struct Runner {
     pub box_mode: u32,
     pub capture: usize,
     pub compile_time: f64,
+    pub cgroup_root: String,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -104,6 +105,7 @@ impl Runner {
                     "judge",
                     Limits { time: 1.0, memory: 64 << 20, output: 1 << 20 },
                     &["/bin/sh", "-c", "echo x > probe"],
+                    &[],
                     b"",
                 )
                 .await;
@@ -132,9 +134,9 @@ impl Runner {
     }
 
     /// Compile `argv` under `--profile compile`; Err(compiler output) when it fails.
-    pub async fn compile(&self, j: &mut JobDir, argv: &[&str]) -> Result<(), String> {
+    pub async fn compile(&self, j: &mut JobDir, argv: &[&str], ro: &[&str]) -> Result<(), String> {
         let lim = Limits { time: self.compile_time, memory: 2 << 30, output: 16 << 20 };
-        let o = self.exec_in(j, "compile", lim, argv, b"").await;
+        let o = self.exec_in(j, "compile", lim, argv, ro, b"").await;
         match o.status.as_str() {
             "OK" => Ok(()),
             "RE" => Err(cap_text(format!("{}{}", o.stdout, o.stderr), self.capture)),
@@ -148,17 +150,25 @@ impl Runner {
         }
     }
 
-    pub async fn run(&self, j: &mut JobDir, lim: Limits, argv: &[&str], stdin: &[u8]) -> Outcome {
-        self.exec_in(j, "judge", lim, argv, stdin).await
+    pub async fn run(&self, j: &mut JobDir, lim: Limits, argv: &[&str], ro: &[&str], stdin: &[u8]) -> Outcome {
+        self.exec_in(j, "judge", lim, argv, ro, stdin).await
     }
 
-    async fn exec_in(&self, j: &mut JobDir, profile: &str, lim: Limits, argv: &[&str], stdin: &[u8]) -> Outcome {
+    async fn exec_in(
+        &self,
+        j: &mut JobDir,
+        profile: &str,
+        lim: Limits,
+        argv: &[&str],
+        ro: &[&str],
+        stdin: &[u8],
+    ) -> Outcome {
         j.n += 1;
-        self.exec(j, profile, lim, argv, stdin).await
+        self.exec(j, profile, lim, argv, ro, stdin).await
     }
 
-    async fn exec(&self, j: &JobDir, profile: &str, lim: Limits, argv: &[&str], stdin: &[u8]) -> Outcome {
-        match self.try_exec(j, profile, lim, argv, stdin).await {
+    async fn exec(&self, j: &JobDir, profile: &str, lim: Limits, argv: &[&str], ro: &[&str], stdin: &[u8]) -> Outcome {
+        match self.try_exec(j, profile, lim, argv, ro, stdin).await {
             Ok(o) => o,
             Err(e) => Outcome { status: "XX".into(), message: Some(e), ..Default::default() },
         }
@@ -170,6 +180,7 @@ impl Runner {
         profile: &str,
         lim: Limits,
         argv: &[&str],
+        ro: &[&str],
         stdin: &[u8],
     ) -> Result<Outcome, String> {
         let f = |name: &str| j.dir.join(format!("{name}-{}", j.n));
@@ -180,6 +191,12 @@ impl Runner {
         cmd.env_clear().env("PATH", PATH).env("LANG", "C.UTF-8").current_dir(&j.work);
         cmd.arg("--profile").arg(profile).arg("--quiet").arg("--report").arg(&rep);
         cmd.arg("--workdir").arg(&j.work);
+        for p in ro.iter().filter(|p| Path::new(p).exists()) {
+            cmd.arg("--ro-bind").arg(p);
+        }
+        if !self.cgroup_root.is_empty() {
+            cmd.arg("--cgroup-root").arg(&self.cgroup_root);
+        }
         cmd.arg("--memory").arg(lim.memory.to_string());
         cmd.arg("--time").arg(format!("{:.3}", lim.time));
         cmd.arg("--wall-time").arg(format!("{:.3}", lim.time * 2.0 + 1.0));
@@ -207,7 +224,13 @@ impl Runner {
         };
         let s = |k: &str| r.get(k).and_then(|v| v.as_str()).map(|s| s.to_string());
         let signal = r.get("signal").and_then(|v| v.as_i64());
+        // Without `--output`, RLIMIT_FSIZE on the captured files is the output limit: the
+        // program gets SIGXFSZ, or EFBIG where it ignores that signal (Python does), so
+        // output that reached the limit is OLE however the program then ended.
+        let written = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let full = self.output_cap == OutputCap::Fsize && written(&out).max(written(&err)) >= lim.output;
         let status = match s("status").as_deref() {
+            Some("OK" | "RE" | "SG") if full => "OLE",
             Some("OK") => "OK",
             Some("RE") => "RE",
             // RLIMIT_FSIZE on the captured stdout/stderr files: the output limit.

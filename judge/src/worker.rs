@@ -69,14 +69,14 @@ async fn judge_inner(app: &App, job: &Job) -> Result<(String, Option<String>), S
     let mut dir = app.runner.job_dir()?;
     std::fs::write(dir.work.join(lang.file), &job.source).map_err(|e| format!("source: {e}"))?;
     if let Some(cmd) = lang.compile {
-        if let Err(out) = app.runner.compile(&mut dir, cmd).await {
+        if let Err(out) = app.runner.compile(&mut dir, cmd, lang.ro_binds).await {
             return Ok(("CE".into(), Some(out)));
         }
     }
     let lim = Limits { time: p.time_limit, memory: p.memory_limit, output: p.output_limit };
     let mut first_bad: Option<String> = None;
     for (i, t) in p.tests.iter().enumerate() {
-        let o = app.runner.run(&mut dir, lim, lang.run, t.input.as_bytes()).await;
+        let o = app.runner.run(&mut dir, lim, lang.run, lang.ro_binds, t.input.as_bytes()).await;
         let verdict = match o.status.as_str() {
             "OK" if check(&p.checker, &o.stdout_raw, t.output.as_bytes()) => "AC",
             "OK" => "WA",
