@@ -229,6 +229,7 @@ impl Runner {
         // output that reached the limit is OLE however the program then ended.
         let written = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let full = self.output_cap == OutputCap::Fsize && written(&out).max(written(&err)) >= lim.output;
+        let peak = r.get("peak_memory").and_then(|v| v.as_u64()).unwrap_or(0);
         let status = match s("status").as_deref() {
             Some("OK" | "RE" | "SG") if full => "OLE",
             Some("OK") => "OK",
@@ -236,6 +237,10 @@ impl Runner {
             // RLIMIT_FSIZE on the captured stdout/stderr files: the output limit.
             Some("SG") if signal == Some(libc::SIGXFSZ as i64) && self.output_cap == OutputCap::Fsize => "OLE",
             Some("SG") => "RE",
+            // At the memory limit when time ran out: the kernel was reclaiming against the
+            // cgroup limit instead of OOM-killing (seen under load on cgroup v1), so the run
+            // stalled on memory, not on CPU.
+            Some("TO") if peak >= lim.memory - lim.memory / 100 => "MLE",
             Some("TO") => "TLE",
             Some("ML") => "MLE",
             Some("OL") => "OLE",

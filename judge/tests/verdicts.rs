@@ -38,7 +38,7 @@ fn every_verdict() {
         let tests = v["tests"].as_array().unwrap();
         if *want == "CE" {
             assert!(tests.is_empty(), "{}", brief(&v));
-            assert!(v["compile_output"].as_str().unwrap().contains("'x' undeclared"), "{}", brief(&v));
+            assert!(v["compile_output"].as_str().unwrap().contains("undeclared"), "{}", brief(&v));
             continue;
         }
         assert_eq!(tests.len(), 3, "{}", brief(&v));
