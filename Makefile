@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release
 
-.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean
+.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean judge
 
 all: build
 
@@ -28,6 +28,12 @@ test: build
 	$(CARGO) test --release --workspace -- --test-threads=2
 	c-tests/run-suite.sh --sandbox $(BIN)/sandbox --lib $(BIN)/libsandbox.so --user sbxtest
 	@scripts/leftovers.sh compare
+
+# The judge service (judge/) on the embedded default (SQLite next to the binary).
+JUDGE_PORT ?= 8080
+judge: build
+	@echo "judge: http://127.0.0.1:$(JUDGE_PORT)/"
+	$(BIN)/judge --listen 127.0.0.1:$(JUDGE_PORT)
 
 bench: build
 	bench/run.sh

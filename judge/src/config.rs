@@ -174,7 +174,7 @@ fn normalize_sizes(text: &str) -> String {
     text.lines()
         .map(|l| {
             if let Some((k, v)) = l.split_once('=') {
-                let v = v.trim().trim_matches('"');
+                let v = v.split('#').next().unwrap_or("").trim().trim_matches('"');
                 if SIZES.contains(&k.trim()) {
                     if let Ok(n) = parse_size(v) {
                         return format!("{} = {n}", k.trim());
