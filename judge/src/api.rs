@@ -76,8 +76,11 @@ fn rate_limited(app: &App, addr: &SocketAddr) -> Option<Response> {
     None
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| err(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
+/// A rejected request: its status and message (small, unlike a Response).
+type Bad = (StatusCode, String);
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Bad> {
+    serde_json::from_slice(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
@@ -112,16 +115,13 @@ async fn problem(State(app): State<Arc<App>>, Path(id): Path<String>) -> Respons
     }
 }
 
-fn check_source(app: &App, language: &str, source: &str) -> Result<&'static crate::lang::Lang, Response> {
+fn check_source(app: &App, language: &str, source: &str) -> Result<&'static crate::lang::Lang, Bad> {
     let Some(lang) = crate::lang::find(language) else {
         let known: Vec<_> = crate::lang::LANGS.iter().map(|l| l.id).collect();
-        return Err(err(
-            StatusCode::BAD_REQUEST,
-            format!("unknown language {language:?} (known: {})", known.join(", ")),
-        ));
+        return Err((StatusCode::BAD_REQUEST, format!("unknown language {language:?} (known: {})", known.join(", "))));
     };
     if source.len() > app.cfg.max_source {
-        return Err(err(
+        return Err((
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("source is {} bytes, over the limit of {}", source.len(), app.cfg.max_source),
         ));
@@ -182,11 +182,11 @@ async fn run(State(app): State<Arc<App>>, ConnectInfo(addr): ConnectInfo<SocketA
     }
     let req: RunReq = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err((c, m)) => return err(c, m),
     };
     let lang = match check_source(&app, &req.language, &req.source) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err((c, m)) => return err(c, m),
     };
     if req.stdin.len() > app.cfg.max_stdin {
         return err(
@@ -242,10 +242,10 @@ async fn submit(State(app): State<Arc<App>>, ConnectInfo(addr): ConnectInfo<Sock
     }
     let req: SubmitReq = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err((c, m)) => return err(c, m),
     };
-    if let Err(r) = check_source(&app, &req.language, &req.source) {
-        return r;
+    if let Err((c, m)) = check_source(&app, &req.language, &req.source) {
+        return err(c, m);
     }
     if app.db.problem(&req.problem).is_none() {
         return err(StatusCode::NOT_FOUND, format!("unknown problem {:?}", req.problem));

@@ -186,3 +186,24 @@ fn normalize_sizes(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_flags() {
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("-1M").is_err());
+        let a = |v: &[&str]| Config::from_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let c = a(&["--max-time", "5", "--workers=3", "--max-memory", "2G"]).unwrap();
+        assert_eq!((c.max_time, c.workers, c.max_memory), (5.0, 3, 2 << 30));
+        assert!(a(&["--max-tme", "5"]).unwrap_err().contains("unknown option"));
+        assert!(a(&["--workers"]).unwrap_err().contains("needs a value"));
+        assert!(a(&["--default-time", "20"]).unwrap_err().contains("over its maximum"));
+        assert_eq!(normalize_sizes("capture = \"64K\"   # c\nx = 1"), "capture = 65536\nx = 1");
+    }
+}

@@ -110,3 +110,19 @@ pub fn check(checker: &str, got: &[u8], want: &[u8]) -> bool {
             .eq(want.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn checkers() {
+        assert!(check("exact", b"3\n", b"3\n"));
+        assert!(!check("exact", b"3", b"3\n"));
+        assert!(!check("exact", b"3 \n", b"3\n"));
+        assert!(check("whitespace", b"1\n2\t3  \n\n", b"1 2 3\n"));
+        assert!(!check("whitespace", b"1 2", b"1 2 3\n"));
+        assert!(!check("whitespace", b"12 3", b"1 23"));
+        assert!(check("whitespace", b"", b"\n"));
+    }
+}

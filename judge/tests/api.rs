@@ -130,3 +130,28 @@ fn bounded_queue_503() {
     }
     s.stop_and_check();
 }
+
+/// The example config file loads (sizes written "64K"), flags override it, and the
+/// per-client rate limit answers 429 with Retry-After once the burst is spent.
+#[test]
+fn config_file_and_rate_limit() {
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/judge.toml");
+    // The file's paths are for a deployment; the flags after it point at the test's own.
+    let s = Service::start("ratelimit", &["--config", conf, "--rate-limit", "1", "--listen", "127.0.0.1:0"]);
+    let mut codes = Vec::new();
+    for _ in 0..14 {
+        let (c, h, b) = s.req("POST", "/api/run", Some("{"));
+        if c == 429 {
+            assert!(h.iter().any(|(k, v)| k == "retry-after" && v == "1"), "{h:?}");
+            assert!(b.contains("too many requests"), "{b}");
+        }
+        codes.push(c);
+    }
+    println!("codes: {codes:?}");
+    // Burst 10 (10 × 1/s), then refused; maybe one more token refilled meanwhile.
+    assert!(codes[..10].iter().all(|&c| c == 400), "{codes:?}");
+    assert!(codes[11..].iter().all(|&c| c == 429), "{codes:?}");
+    // GETs are not limited.
+    assert_eq!(s.get("/healthz").0, 200);
+    s.stop_and_check();
+}
