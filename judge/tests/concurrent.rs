@@ -2,7 +2,8 @@
 //! behind (work dirs, per-run cgroups, processes). Its own test binary, so the process-leak
 //! check (this process is a child subreaper: anything the service leaves orphaned is
 //! reparented here) sees only this service's descendants.
-//! JUDGE_SUBMISSIONS / JUDGE_CLIENTS override the default 200 from 20.
+//! JUDGE_SUBMISSIONS / JUDGE_CLIENTS override the default 200 from 20; JUDGE_ONLY_C=1 makes
+//! every submission the small C solution (the benchmark in README "Judge service").
 
 mod common;
 use common::*;
@@ -22,6 +23,7 @@ fn many_concurrent_clients() {
     assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }, 0);
     let n = env("JUDGE_SUBMISSIONS", 200);
     let clients = env("JUDGE_CLIENTS", 20);
+    let only_c = env("JUDGE_ONLY_C", 0) == 1;
     let s = Service::start("concurrent", &[]);
     let t0 = Instant::now();
     let addr = s.addr.clone();
@@ -34,6 +36,7 @@ fn many_concurrent_clients() {
                     for i in (c..n).step_by(clients) {
                         // Every tenth in C (compiled), every seventh wrong: a mix of work.
                         let (lang, src, want) = match i {
+                            _ if only_c => ("c", C_AC, "AC"),
                             i if i % 10 == 0 => ("c", C_AC, "AC"),
                             i if i % 7 == 0 => ("python", PY_WA, "WA"),
                             _ => ("python", PY_AC, "AC"),
@@ -60,7 +63,8 @@ fn many_concurrent_clients() {
     let mut lat: Vec<f64> = results.iter().map(|r| r.3).collect();
     lat.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "{n} submissions from {clients} clients in {secs:.1} s ({:.2}/s), latency p50 {:.2} s p99 {:.2} s, wrong {}",
+        "{n} submissions{} from {clients} clients in {secs:.1} s ({:.2}/s), latency p50 {:.2} s p99 {:.2} s, wrong {}",
+        if only_c { " (all C)" } else { "" },
         n as f64 / secs,
         lat[n / 2],
         lat[(n * 99 / 100).min(n - 1)],
