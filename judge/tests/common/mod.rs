@@ -171,8 +171,31 @@ pub fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16
         body.len()
     )
     .unwrap();
+    // Read the head, then Content-Length bytes (a server may keep the connection open
+    // despite `Connection: close`: chromedriver does), or to EOF without a length.
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()));
+            if let Some(len) = len {
+                while raw.len() < end + 4 + len {
+                    let n = s.read(&mut buf).unwrap();
+                    assert!(n > 0, "connection closed early");
+                    raw.extend_from_slice(&buf[..n]);
+                }
+                break;
+            }
+        }
+        if n == 0 {
+            break;
+        }
+    }
     let text = String::from_utf8_lossy(&raw).to_string();
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("bad response: {text}"));
     let mut lines = head.lines();
@@ -180,6 +203,23 @@ pub fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())))
         .collect();
-    assert!(!headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")), "chunked: {head}");
-    (code, headers, rest.to_string())
+    let body = if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (code, headers, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
 }
