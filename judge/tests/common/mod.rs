@@ -135,6 +135,17 @@ impl Drop for Service {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            // The service's log explains most failures; then nothing of the test is kept.
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            eprintln!("--- judge log (last lines) ---");
+            for l in tail.iter().rev() {
+                eprintln!("{}", l.chars().take(400).collect::<String>());
+            }
+            let _ = std::fs::remove_dir_all(&self.dir);
+            run_cgroups(&self.cgroup_root);
+        }
     }
 }
 
