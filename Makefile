@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release
 
-.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean fuzz
+.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean fuzz judge
 
 all: build
 
@@ -36,6 +36,12 @@ FUZZ_SECONDS ?= 300
 FUZZ_TEST_SECONDS ?= 10
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The judge service (judge/) on the embedded default (SQLite next to the binary).
+JUDGE_PORT ?= 8080
+judge: build
+	@echo "judge: http://127.0.0.1:$(JUDGE_PORT)/"
+	$(BIN)/judge --listen 127.0.0.1:$(JUDGE_PORT)
 
 bench: build
 	bench/run.sh

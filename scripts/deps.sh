@@ -17,6 +17,8 @@ have python3 || need+=(python3)
 have useradd || need+=(passwd)
 have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+# judge/ links Debian's SQLite (rusqlite without `bundled`: a short fresh build).
+[ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev pkg-config)
 # Language runtimes of tests/tests/languages.rs, at the system paths the jail shows (/usr):
 # rustup's rustc lives under the caller's home, which the jail hides, so Debian's is used.
 [ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
@@ -27,6 +29,8 @@ runtimes=()
 [ -x /usr/bin/ruby ] || runtimes+=(ruby)
 [ -x /usr/bin/rustc ] || runtimes+=(rustc)
 [ -x /usr/bin/python3 ] || runtimes+=(python3)
+# The judge service's browser test (judge/tests/browser.rs): headless Chromium over WebDriver.
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || runtimes+=(chromium chromium-driver)
 if [ "${#need[@]}" -gt 0 ] || [ "${#runtimes[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

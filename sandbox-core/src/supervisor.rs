@@ -268,7 +268,10 @@ fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rus
     let ru_cpu = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
     let rusage_cpu = ru_cpu(ru.ru_utime) + ru_cpu(ru.ru_stime);
     let cpu_ns = cg.as_ref().and_then(|c| c.cpu_ns()).unwrap_or(rusage_cpu.max(v.tree_cpu));
-    let peak = cg.as_ref().and_then(|c| c.peak_memory()).or(v.peak);
+    // Without a cgroup the peak is sampled, and a burst after the last sample is missed;
+    // the largest single process's own peak (rusage of the reaped tree) is a sure floor.
+    let ru_peak = ru.ru_maxrss as u64 * 1024;
+    let peak = cg.as_ref().and_then(|c| c.peak_memory()).or(v.peak.map(|p| p.max(ru_peak)));
     let oom = cg.as_ref().and_then(|c| c.oom_kills()).unwrap_or(0) > run.oom_before;
     if let Some(c) = cg {
         if let Err(e) = c.remove() {
