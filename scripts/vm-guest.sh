@@ -1,0 +1,62 @@
+#!/bin/bash
+# Runs inside the VM lane's guest (see scripts/vm-lane.sh), as root in the root cgroup of a
+# cgroup-v2-only kernel. $1: the env.sh that vm-lane.sh wrote (paths of the test binaries).
+# Each step logs to $res/<step>.log and appends "rc step seconds" to $res/summary.txt.
+. "$1"
+cd "$root" || exit 1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+export SANDBOX_VM_LANE=1
+step() { # name cmd...
+    local name=$1 t0 rc
+    shift
+    t0=$(date +%s.%N)
+    "$@" > "$res/$name.log" 2>&1
+    rc=$?
+    echo "$rc $name $(awk "BEGIN{printf \"%.1fs\", $(date +%s.%N) - $t0}")" >> "$res/summary.txt"
+}
+{
+    echo "kernel: $(uname -r)"
+    echo "own cgroup: $(cat /proc/self/cgroup)"
+    echo "controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+    echo "lsm: $(cat /sys/kernel/security/lsm)"
+    echo "uptime at start: $(cut -d' ' -f1 /proc/uptime)"
+} > "$res/guest-info.txt" 2>&1
+
+# A subtree delegated to sbxtest the way systemd's Delegate=yes does it: the directory and
+# its cgroup.procs, cgroup.subtree_control and cgroup.threads chowned to the user.
+deleg=/sys/fs/cgroup/sbx-vm-deleg
+delegate() {
+    mkdir -p "$deleg/suite"
+    for d in "$deleg" "$deleg/suite"; do
+        chown sbxtest "$d" "$d/cgroup.procs" "$d/cgroup.subtree_control" "$d/cgroup.threads"
+    done
+}
+undelegate() { # deepest first; only our own directories
+    find "$deleg" -depth -type d -exec rmdir {} + 2>/dev/null
+}
+# Start "$@" as sbxtest from inside the delegated subtree (as a delegating service would be).
+as_delegated() {
+    sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$deleg/suite" \
+        setpriv --reuid=sbxtest --regid="$(id -g sbxtest)" --clear-groups -- "$@"
+}
+
+step check-root target/release/sandbox --check
+# The cgroup unit tests against the real v2 hierarchy (root, root cgroup).
+step core-cgroup "$core_bin" --test-threads=2 cgroup
+# The v2 end-to-end tests: root, the delegated user, the rootless fallback, --check = run.
+step e2e-v2 "$e2e_v2" --test-threads=1 --nocapture
+# The core end-to-end tests (process model, signals, exit status) on the stock kernel.
+step e2e-core "$e2e_core" --test-threads=2
+# The suite's resource attacks, as root, then as sbxtest from the delegated subtree.
+only='^(infinite_loop|memory_bomb|fork_bomb|thread_bomb|many_fds|disk_fill|rlimit|cgroup_escape)'
+suite=(c-tests/run-suite.sh --sandbox target/release/sandbox --lib target/release/libsandbox.so --only "$only" --no-static)
+step suite-root "${suite[@]}"
+delegate
+step check-user-delegated as_delegated target/release/sandbox --check
+# The suite's shell itself (root) sits in the delegated cgroup; its sandboxes run as sbxtest.
+step suite-user-delegated sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$deleg/suite" \
+    "${suite[@]}" --user sbxtest --modes "user-launcher user-preload user-audit"
+undelegate
+# Nothing of the project may remain in the guest's cgroup tree.
+step leftovers sh -c 'left=$(find /sys/fs/cgroup -type d \( -name "run-*" -o -name "check-*" -o -path "*sbx-vm-deleg*" \)); echo "left: ${left:-nothing}"; [ -z "$left" ]'
+echo "uptime at end: $(cut -d' ' -f1 /proc/uptime)" >> "$res/guest-info.txt"
