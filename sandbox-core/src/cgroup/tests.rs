@@ -239,7 +239,7 @@ fn v2_leaf_accounts_and_kills() {
     let Some(v2h) = host.v2() else { return };
     let rc = RunCgroup::create(&root("v2"), "run-1", &Limits::default()).unwrap();
     let dirs = all_dirs(&rc);
-    let leaf = rc.leaves.iter().find(|l| l.version == Version::V2).expect("v2 leaf").dir.clone();
+    let leaf = rc.leaves.iter().find(|l| l.is(Version::V2)).expect("v2 leaf").dir.clone();
     assert!(leaf.starts_with(v2h.own_dir.as_deref().unwrap()));
     let (pid, fd) = spawn(|| loop {
         spin_cpu(u64::MAX);
