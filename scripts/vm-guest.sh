@@ -5,7 +5,6 @@
 . "$1"
 cd "$root" || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
-export SANDBOX_VM_LANE=1
 step() { # name cmd...
     local name=$1 t0 rc
     shift
@@ -34,10 +33,12 @@ delegate() {
 undelegate() { # deepest first; only our own directories
     find "$deleg" -depth -type d -exec rmdir {} + 2>/dev/null
 }
-# Start "$@" as sbxtest from inside the delegated subtree (as a delegating service would be).
+# Run "$@" from inside the delegated subtree, as a delegating service's process would be:
+# in it, or, once a run has moved the service's processes to sandbox-caller (v2 allows no
+# processes beside enabled controllers), in that leaf.
+enter='d=$0; [ -d "$d/sandbox-caller" ] && d=$d/sandbox-caller; echo $$ > "$d/cgroup.procs" && exec "$@"'
 as_delegated() {
-    sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$deleg/suite" \
-        setpriv --reuid=sbxtest --regid="$(id -g sbxtest)" --clear-groups -- "$@"
+    sh -c "$enter" "$deleg/suite" setpriv --reuid=sbxtest --regid="$(id -g sbxtest)" --clear-groups -- "$@"
 }
 
 step check-root target/release/sandbox --check
@@ -54,7 +55,7 @@ step suite-root "${suite[@]}"
 delegate
 step check-user-delegated as_delegated target/release/sandbox --check
 # The suite's shell itself (root) sits in the delegated cgroup; its sandboxes run as sbxtest.
-step suite-user-delegated sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$deleg/suite" \
+step suite-user-delegated sh -c "$enter" "$deleg/suite" \
     "${suite[@]}" --user sbxtest --modes "user-launcher user-preload user-audit"
 undelegate
 # Nothing of the project may remain in the guest's cgroup tree.
