@@ -107,7 +107,7 @@ bad=0
 while read -r rc name dur; do
     printf '  %-24s %s  (%s)\n' "$name" "$([ "$rc" = 0 ] && echo ok || echo "FAILED rc=$rc")" "$dur"
     # The tests' own summary lines.
-    grep -hE '^test result:|passed, .* failed$|^verdict:|^  --(memory|pids|cpus|time) ' "$res/$name.log" | sed 's/^/      /' || true
+    grep -hE '^test result:|passed, .* failed$|^verdict:|^  --(memory|pids|cpus|time) |^(Root|Delegated|Plain)|mixed runs in' "$res/$name.log" | sed 's/^/      /' || true
     if [ "$rc" != 0 ]; then
         bad=1
         echo "  ---- $name.log (tail)"
@@ -116,7 +116,8 @@ while read -r rc name dur; do
 done < "$res/summary.txt"
 grep -h '^SKIP' "$res"/*.log 2>/dev/null | sort -u | sed 's/^/  /' || true
 if [ "$vrc" = 124 ]; then
-    echo "vm-lane: FAILED: the guest did not finish within ${tmo}s" >&2
+    echo "vm-lane: FAILED: the guest did not finish within ${tmo}s (about 6 min on an idle 2-core" \
+        "machine: a busy host slows TCG; SANDBOX_VM_TIMEOUT raises the bound)" >&2
     bad=1
 fi
 [ "$bad" = 0 ] && echo "vm-lane: all steps passed" || echo "vm-lane: FAILED" >&2

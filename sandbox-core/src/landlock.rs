@@ -87,14 +87,20 @@ pub fn missing_layers(abi: u32, net: Net) -> Vec<(&'static str, &'static str)> {
                 "held by the per-run network namespace (abstract sockets are per namespace)"
             },
         ));
-        v.push(("signal scoping (ABI 6)", "held by the per-run pid namespace and session: no outside process is visible"));
+        v.push((
+            "signal scoping (ABI 6)",
+            "held by the per-run pid namespace and session: no outside process is visible",
+        ));
     }
     v
 }
 
 fn note(abi: u32, net_rules: u64, scoped: u64, net: Net) -> String {
-    let mut s =
-        format!("abi {abi}{}{}", if net_rules != 0 { ", tcp denied" } else { "" }, if scoped != 0 { ", scoped" } else { "" });
+    let mut s = format!(
+        "abi {abi}{}{}",
+        if net_rules != 0 { ", tcp denied" } else { "" },
+        if scoped != 0 { ", scoped" } else { "" }
+    );
     let missing = missing_layers(abi, net);
     for (i, (what, held)) in missing.iter().enumerate() {
         s.push_str(if i == 0 { "; missing: " } else { "; " });

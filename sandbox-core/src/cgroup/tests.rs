@@ -482,3 +482,14 @@ fn concurrent_runs_share_root() {
         }
     }
 }
+
+/// Runs started from the leaf a run moved the caller into use the leaf's parent again, on v2
+/// only (v1 never moves anyone), and never climb above the mount.
+#[test]
+fn base_of_the_caller_leaf() {
+    assert_eq!(base_of("/sys/fs/cgroup/a.service/sandbox-caller", Version::V2), "/sys/fs/cgroup/a.service");
+    assert_eq!(base_of("/sys/fs/cgroup/a.service", Version::V2), "/sys/fs/cgroup/a.service");
+    assert_eq!(base_of("/sys/fs/cgroup/x-sandbox-caller", Version::V2), "/sys/fs/cgroup/x-sandbox-caller");
+    assert_eq!(base_of("/sys/fs/cgroup/memory/sandbox-caller", Version::V1), "/sys/fs/cgroup/memory/sandbox-caller");
+    assert_eq!(base_of("/sandbox-caller", Version::V2), "/sandbox-caller");
+}

@@ -118,7 +118,10 @@ impl Api for V2 {
 /// The controllers of `want` that `dir`'s children could get (its cgroup.controllers).
 fn want_in(dir: &str, want: Ctl) -> Ctl {
     let have = words(&read(dir, "cgroup.controllers").unwrap_or_default());
-    NAMES.iter().filter(|(n, b)| want.has(*b) && have.iter().any(|h| h == n)).fold(Ctl::default(), |c, (_, b)| c.with(*b))
+    NAMES
+        .iter()
+        .filter(|(n, b)| want.has(*b) && have.iter().any(|h| h == n))
+        .fold(Ctl::default(), |c, (_, b)| c.with(*b))
 }
 
 /// The controllers of `want` enabled in `dir/cgroup.subtree_control`.
