@@ -87,11 +87,14 @@ if [ "${SANDBOX_VM_KVM:-}" = try ] && [ -w /dev/kvm ]; then
     fi
     [ "$(cat "$probe")" = ok ] && accel=()
 fi
+# The guest runs a copy: bash reads a script as it goes, so an edit during a run must not
+# change what the guest does.
+cp scripts/vm-guest.sh "$out/guest.sh"
 echo "vm-lane: booting $kernel ($([ ${#accel[@]} -eq 0 ] && echo KVM || echo TCG), 2 CPUs, 2G), bound ${tmo}s"
 t0=$(date +%s.%N)
 set +e
 timeout "$tmo" vng "${accel[@]}" --force-9p --rwdir "$root" --memory 2G --cpus 2 --run "$kernel" -- \
-    "bash $root/scripts/vm-guest.sh $out/env.sh" > "$out/console.log" 2>&1
+    "bash $out/guest.sh $out/env.sh" > "$out/console.log" 2>&1
 vrc=$?
 set -e
 t1=$(date +%s.%N)
@@ -114,6 +117,13 @@ while read -r rc name dur; do
         tail -40 "$res/$name.log" | sed 's/^/  | /'
     fi
 done < "$res/summary.txt"
+# Every step must have run: a guest that died half-way is a failure, not a shorter pass.
+for want in check-root core-cgroup e2e-v2 e2e-core suite-root check-user-delegated suite-user-delegated leftovers; do
+    if ! grep -q " $want " "$res/summary.txt"; then
+        echo "  $want: DID NOT RUN"
+        bad=1
+    fi
+done
 grep -h '^SKIP' "$res"/*.log 2>/dev/null | sort -u | sed 's/^/  /' || true
 if [ "$vrc" = 124 ]; then
     echo "vm-lane: FAILED: the guest did not finish within ${tmo}s (about 6 min on an idle 2-core" \
