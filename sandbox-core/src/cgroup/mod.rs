@@ -475,7 +475,13 @@ fn make_leaf(own: &str, root: &str, run: &str, api: &'static dyn Api, want: Ctl)
             return Ok(None);
         };
         match sys::mkdirat(sys::AT_FDCWD, leaf.as_bytes(), 0o755) {
-            Ok(()) => return Ok(Some(Leaf { dir: leaf, api, ctl })),
+            Ok(()) => {
+                // Between prepare and this mkdir another run may have removed the empty
+                // parent and a third recreated it without controllers yet. Our leaf now keeps
+                // the parent alive: prepare again (idempotent) and take what it reports.
+                let ctl = api.prepare(base, root, want)?.unwrap_or(ctl);
+                return Ok(Some(Leaf { dir: leaf, api, ctl }));
+            }
             // Another run removed the empty parent between our two mkdirs.
             Err(libc::ENOENT) => continue,
             // A stale leaf of a dead run with the same name: reuse the name only if empty.
