@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release
 
-.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean fuzz judge
+.PHONY: all deps build ctests demo test unit e2e suite leftovers bench clean fuzz judge vm-lane
 
 all: build
 
@@ -20,14 +20,16 @@ demo: build
 	@scripts/demo.sh
 
 # The whole suite: unit tests, end-to-end tests on the real kernel (root and an
-# unprivileged user, launcher and bare modes), the attack/workload suite, and a check that
-# nothing was left behind.
+# unprivileged user, launcher and bare modes), the attack/workload suite, the VM lane
+# (Debian's stock 6.1 kernel, cgroup v2: scripts/vm-lane.sh), and a check that nothing was
+# left behind.
 test: build
 	@scripts/leftovers.sh snapshot
 	@id -u sbxtest >/dev/null 2>&1 || useradd -M -s /bin/sh -c "sandbox e2e tests" sbxtest
 	$(CARGO) test --release --workspace -- --test-threads=2
 	c-tests/run-suite.sh --sandbox $(BIN)/sandbox --lib $(BIN)/libsandbox.so --user sbxtest
 	scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
+	@scripts/vm-lane.sh
 	@scripts/leftovers.sh compare
 
 # Every fuzz target for FUZZ_SECONDS each (make test runs them for FUZZ_TEST_SECONDS each,
@@ -42,6 +44,11 @@ JUDGE_PORT ?= 8080
 judge: build
 	@echo "judge: http://127.0.0.1:$(JUDGE_PORT)/"
 	$(BIN)/judge --listen 127.0.0.1:$(JUDGE_PORT)
+
+# The VM lane alone (needs the build and the test account).
+vm-lane: build
+	@id -u sbxtest >/dev/null 2>&1 || useradd -M -s /bin/sh -c "sandbox e2e tests" sbxtest
+	@scripts/vm-lane.sh
 
 bench: build
 	bench/run.sh

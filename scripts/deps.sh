@@ -19,9 +19,10 @@ have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 # judge/ links Debian's SQLite (rusqlite without `bundled`: a short fresh build).
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev pkg-config)
+# libseccomp: the reference of the differential test (seccomp-diff/), never linked by the sandbox.
+[ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 # Language runtimes of tests/tests/languages.rs, at the system paths the jail shows (/usr):
 # rustup's rustc lives under the caller's home, which the jail hides, so Debian's is used.
-[ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 runtimes=()
 [ -x /usr/bin/javac ] || runtimes+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/node ] || runtimes+=(nodejs)
@@ -31,6 +32,11 @@ runtimes=()
 [ -x /usr/bin/python3 ] || runtimes+=(python3)
 # The judge service's browser test (judge/tests/browser.rs): headless Chromium over WebDriver.
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || runtimes+=(chromium chromium-driver)
+# The VM lane (scripts/vm-lane.sh): qemu, Debian's stock kernel, virtme-ng's busybox, a venv.
+have qemu-system-x86_64 || runtimes+=(qemu-system-x86)
+ls /boot/vmlinuz-6.1.*-amd64 >/dev/null 2>&1 || runtimes+=(linux-image-amd64)
+have busybox || [ -x /bin/busybox ] || runtimes+=(busybox-static)
+python3 -c 'import ensurepip, venv' 2>/dev/null || runtimes+=(python3-venv)
 if [ "${#need[@]}" -gt 0 ] || [ "${#runtimes[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

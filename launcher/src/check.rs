@@ -1,7 +1,7 @@
 //! `sandbox --check`: what this host supports, what would enforce each limit, and a verdict.
 //! Every probe is real (a throw-away child or a create-and-remove), never a version guess.
 
-use sandbox_core::cgroup::{host_report, Version};
+use sandbox_core::cgroup::{host_report_in, LimitKind, Mech, RunCgroup, Version};
 use sandbox_core::sys;
 use sandbox_core::Policy;
 
@@ -74,6 +74,9 @@ pub fn run(policy: &Policy) -> i32 {
     if abi == 0 && policy.landlock == sandbox_core::policy::Landlock::On {
         problems.push("--landlock on was asked for and the kernel has none".into());
     }
+    for (what, held) in sandbox_core::landlock::missing_layers(abi, policy.net) {
+        println!("  landlock layer missing: {what}: {held}");
+    }
     let clone3 = sys::probe(libc::SYS_clone3, 0);
     println!("clone3: {}", yes(clone3 != Err(libc::ENOSYS)));
     let pidfd = sys::pidfd_open(sys::getpid());
@@ -95,10 +98,7 @@ pub fn run(policy: &Policy) -> i32 {
         }
     );
 
-    let cg = host_report();
-    let usable = |ctl: &str| -> Option<Version> {
-        cg.hierarchies.iter().find(|h| h.can_create && h.controllers.iter().any(|c| c == ctl)).map(|h| h.version)
-    };
+    let cg = host_report_in(&policy.cgroup_root);
     println!("cgroups:");
     for h in &cg.hierarchies {
         let ver = if h.version == Version::V2 { "v2" } else { "v1" };
@@ -114,37 +114,70 @@ pub fn run(policy: &Policy) -> i32 {
         };
         println!("  {ver} {}: {ctls}; {create}{extra}", h.mount_point);
     }
-    let v2_leaf = cg.hierarchies.iter().any(|h| h.version == Version::V2 && h.can_create);
-    let name = |v: Option<Version>| match v {
-        Some(Version::V1) => "cgroup-v1",
-        Some(Version::V2) => "cgroup-v2",
-        None => "",
+    // The mechanisms come from creating a real run cgroup exactly as a run does (same code,
+    // same root, every cgroup-backed limit asked for), so they cannot differ from a run's.
+    let before = sys::read_file(b"/proc/self/cgroup").unwrap_or_default();
+    let probe = sandbox_core::policy::Limits {
+        memory: Some(64 << 20),
+        pids: Some(64),
+        cpus_milli: Some(1000),
+        time: Some(1_000_000_000),
+        ..Default::default()
     };
-    let mem = usable("memory");
-    let pids = usable("pids");
-    let cpu = usable("cpu");
-    let acct = v2_leaf || usable("cpuacct").is_some();
+    let name = format!("check-{}", sys::getpid());
+    let (mem, pids, cpu, cg_cpu) = match RunCgroup::create_with(&policy.cgroup_root, &name, &probe, true) {
+        Ok(c) => {
+            // Time is always the supervisor's: from the cgroup's CPU accounting where it has
+            // one, else from /proc (supervisor.rs).
+            let m = (
+                c.mechanism(LimitKind::Memory),
+                c.mechanism(LimitKind::Pids),
+                c.mechanism(LimitKind::Cpus),
+                c.cpu_ns().is_some(),
+            );
+            let _ = c.remove();
+            m
+        }
+        Err(e) => {
+            problems.push(format!("a run cgroup cannot be created: {e} (every run with a limit would fail)"));
+            (Mech::None, Mech::None, Mech::None, false)
+        }
+    };
+    let after = sys::read_file(b"/proc/self/cgroup").unwrap_or_default();
+    if after != before {
+        let own = String::from_utf8_lossy(&after);
+        let own = own.lines().find(|l| l.starts_with("0::")).unwrap_or_default().trim_start_matches("0::");
+        println!(
+            "note: cgroup v2 allows controllers below a cgroup only when it holds no processes: the caller's \
+             processes were moved to {own} (the {} leaf), where they stay",
+            sandbox_core::cgroup::CALLER_LEAF
+        );
+    }
+    let cg_name = |m: Mech| match m {
+        Mech::CgroupV1 => "cgroup-v1",
+        Mech::CgroupV2 => "cgroup-v2",
+        _ => "",
+    };
+    let is_cg = |m: Mech| matches!(m, Mech::CgroupV1 | Mech::CgroupV2);
     println!("limits would be enforced by:");
     println!(
         "  --memory     {}",
-        if mem.is_some() { name(mem) } else { "supervisor (resident memory of the tree, from /proc: no cgroup)" }
+        if is_cg(mem) { cg_name(mem) } else { "supervisor (resident memory of the tree, from /proc: no cgroup)" }
     );
     println!(
         "  --pids       {}",
-        if pids.is_some() {
-            name(pids)
+        if is_cg(pids) {
+            cg_name(pids)
+        } else if uid == 0 {
+            "rlimit (RLIMIT_NPROC, per run uid)"
         } else {
-            if uid == 0 {
-                "rlimit (RLIMIT_NPROC, per run uid)"
-            } else {
-                "rlimit (RLIMIT_NPROC, per user namespace)"
-            }
+            "rlimit (RLIMIT_NPROC, per user namespace)"
         }
     );
-    println!("  --cpus       {}", if cpu.is_some() { name(cpu) } else { "unavailable: --cpus is refused here" });
+    println!("  --cpus       {}", if is_cg(cpu) { cg_name(cpu) } else { "unavailable: --cpus is refused here" });
     println!(
         "  --time       {}",
-        if acct {
+        if cg_cpu {
             "supervisor (whole tree, cgroup CPU accounting)"
         } else {
             "supervisor (whole tree, from /proc: no cgroup)"
@@ -153,14 +186,34 @@ pub fn run(policy: &Policy) -> i32 {
     println!("  --wall-time  supervisor (timerfd)");
     println!("  --output     supervisor (relay of stdout/stderr)");
     println!("  --files --fsize --stack --address-space  rlimit");
-    if uid != 0 && mem.is_none() {
+    let mut fallbacks: Vec<&str> = Vec::new();
+    if !is_cg(mem) {
+        fallbacks.push("memory (the supervisor: the tree's resident memory sampled from /proc; a fast allocation can overshoot by a few MiB)");
+    }
+    if !is_cg(pids) {
+        fallbacks.push("pids (RLIMIT_NPROC)");
+    }
+    if !cg_cpu {
+        fallbacks.push("time (the supervisor, the tree's CPU time from /proc)");
+    }
+    if !is_cg(cpu) {
+        fallbacks.push("cpus (refused)");
+    }
+    if problems.is_empty() && !fallbacks.is_empty() {
+        println!("without a cgroup, limits fall back to the supervisor and rlimits:");
+        println!("fallbacks: {}", fallbacks.join("; "));
+        println!("to get cgroup limits, run the sandbox from a cgroup delegated to this user:");
+        println!("  a service:   a systemd unit with Delegate=yes (see README, \"Hosts\")");
+        println!("  by hand:     systemd-run --user --scope -p Delegate=yes sandbox ...  (as root: without --user)");
+        println!("  no systemd:  as root, mkdir a cgroup, chown it and its cgroup.procs, cgroup.subtree_control,");
+        println!("               cgroup.threads to the user, and start the sandbox inside it");
         println!(
-            "note: unprivileged without a delegated cgroup: limits fall back to the supervisor and rlimits, as listed;"
+            "verdict: OK: this host can run the sandbox, containment with supervisor/rlimit fallbacks (see above)"
         );
-        println!("      delegate one with e.g. `systemd-run --user --scope -p Delegate=yes sandbox ...`.");
+        return 0;
     }
     if problems.is_empty() {
-        println!("verdict: OK: this host can run the sandbox with full containment");
+        println!("verdict: OK: this host can run the sandbox with full containment (every limit by a cgroup)");
         0
     } else {
         for p in &problems {

@@ -63,9 +63,52 @@ pub fn check(run: &mut Run) -> Result<()> {
         "unavailable on this kernel (skipped)".into()
     } else {
         let (net, scoped) = layers(run, abi);
-        format!("abi {abi}{}{}", if net != 0 { ", tcp denied" } else { "" }, if scoped != 0 { ", scoped" } else { "" })
+        note(abi, net, scoped, p.net)
     };
     Ok(())
+}
+
+/// The layers this policy would get from Landlock on a newer kernel that `abi` lacks, each
+/// with what still holds it here (or says that nothing does). Empty at ABI 6+.
+pub fn missing_layers(abi: u32, net: Net) -> Vec<(&'static str, &'static str)> {
+    let mut v = Vec::new();
+    if abi == 0 {
+        return v;
+    }
+    if abi < 4 && net == Net::None {
+        v.push(("TCP bind/connect rules (ABI 4)", "held by the run's network namespace, which has no interface up"));
+    }
+    if abi < 6 {
+        v.push((
+            "abstract unix socket scoping (ABI 6)",
+            if net == Net::Host {
+                "NOT held under --net host: the run shares the host's abstract socket namespace"
+            } else {
+                "held by the per-run network namespace (abstract sockets are per namespace)"
+            },
+        ));
+        v.push((
+            "signal scoping (ABI 6)",
+            "held by the per-run pid namespace and session: no outside process is visible",
+        ));
+    }
+    v
+}
+
+fn note(abi: u32, net_rules: u64, scoped: u64, net: Net) -> String {
+    let mut s = format!(
+        "abi {abi}{}{}",
+        if net_rules != 0 { ", tcp denied" } else { "" },
+        if scoped != 0 { ", scoped" } else { "" }
+    );
+    let missing = missing_layers(abi, net);
+    for (i, (what, held)) in missing.iter().enumerate() {
+        s.push_str(if i == 0 { "; missing: " } else { "; " });
+        s.push_str(what);
+        s.push_str(": ");
+        s.push_str(held);
+    }
+    s
 }
 
 /// TCP rules when there is no network at all; signal and abstract-socket scoping (ABI 6+).
@@ -129,8 +172,7 @@ pub fn restrict(run: &mut Run) -> Result<()> {
     let r = sys::landlock_restrict_self(rs).map_err(|e| Error::new("landlock", "restrict_self", e));
     sys::close(rs);
     r?;
-    run.landlock_note =
-        format!("abi {abi}{}{}", if net != 0 { ", tcp denied" } else { "" }, if scoped != 0 { ", scoped" } else { "" });
+    run.landlock_note = note(abi, net, scoped, p.net);
     Ok(())
 }
 

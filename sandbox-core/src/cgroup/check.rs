@@ -75,7 +75,7 @@ pub fn host_report_in(root: &str) -> HostCgroups {
 }
 
 fn probe(own: &str, root: &str, r: &mut HostHierarchy) {
-    let parent = format!("{own}/{}", root.trim_matches('/'));
+    let parent = format!("{}/{}", super::base_of(own, r.version), root.trim_matches('/'));
     let made_parent = match sys::mkdirat(sys::AT_FDCWD, parent.as_bytes(), 0o755) {
         Ok(()) => true,
         Err(libc::EEXIST) => false,

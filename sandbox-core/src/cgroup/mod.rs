@@ -5,6 +5,10 @@
 //! Where a hierarchy is missing or not ours to write (unprivileged caller), creation does not
 //! fail: the limit is reported as not enforced by a cgroup and the caller falls back to
 //! rlimits. Where a directory is ours and a limit value cannot be written, it fails closed.
+//!
+//! What differs between v1 and v2 sits behind one interface, `Api`, implemented once per
+//! version (v1.rs, v2.rs); a leaf carries its version's implementation, so nothing here
+//! matches on the version.
 
 pub mod check;
 pub mod detect;
@@ -21,6 +25,42 @@ use crate::policy::Limits;
 use crate::sys;
 pub use check::{host_report, host_report_in, HostCgroups, HostHierarchy};
 pub use stats::MemoryEvents;
+pub use v2::CALLER_LEAF;
+
+/// One cgroup version's way of making, limiting and reading a run's leaf.
+pub(crate) trait Api: core::fmt::Debug + Sync {
+    fn version(&self) -> Version;
+    /// Create `<base>/<root>` and make the controllers of `want` available to its children;
+    /// returns those that are. `Ok(None)`: this hierarchy is not ours to write.
+    fn prepare(&self, base: &str, root: &str, want: Ctl) -> Result<Option<Ctl>>;
+    /// Controllers whose files exist in `dir` (for a directory the caller prepared).
+    fn present(&self, dir: &str) -> Ctl;
+    /// Write the requested limits of the controllers in `ctl`; any failure is an error.
+    fn apply(&self, dir: &str, ctl: Ctl, l: &Limits) -> Result<()>;
+    /// CPU time of the whole tree, when this leaf counts it.
+    fn cpu_ns(&self, dir: &str, ctl: Ctl) -> Option<u64>;
+    fn peak_memory(&self, dir: &str) -> Option<u64>;
+    fn memory_events(&self, dir: &str) -> Option<MemoryEvents>;
+    /// Kill the whole tree at once; false when this version has no such file.
+    fn kill(&self, dir: &str) -> bool;
+}
+
+/// The one place that maps a version to its implementation.
+pub(crate) fn api(v: Version) -> &'static dyn Api {
+    match v {
+        Version::V1 => &v1::V1,
+        Version::V2 => &v2::V2,
+    }
+}
+
+impl Version {
+    pub fn mech(self) -> Mech {
+        match self {
+            Version::V1 => Mech::CgroupV1,
+            Version::V2 => Mech::CgroupV2,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -72,8 +112,14 @@ const MKDIR_TRIES: u32 = 16;
 #[derive(Debug, Clone)]
 struct Leaf {
     dir: String,
-    version: Version,
+    api: &'static dyn Api,
     ctl: Ctl,
+}
+
+impl Leaf {
+    fn is(&self, v: Version) -> bool {
+        self.api.version() == v
+    }
 }
 
 /// The cgroups of one run. Clone only for the cleaner process (see cleaner.rs), which
@@ -125,12 +171,12 @@ impl RunCgroup {
                     w = w.with(*bit);
                 }
             }
-            if let Some(leaf) = make_leaf(h.own_dir.as_deref().unwrap_or_default(), root, run, Version::V2, w)? {
+            if let Some(leaf) = make_leaf(h.own_dir.as_deref().unwrap_or_default(), root, run, api(Version::V2), w)? {
                 rc.push(leaf, root);
             }
         }
         // v1: cpuacct only when no v2 leaf gives the tree's CPU time.
-        if !rc.leaves.iter().any(|l| l.version == Version::V2) {
+        if !rc.leaves.iter().any(|l| l.is(Version::V2)) {
             want.push(("cpuacct", Ctl::CPUACCT));
         }
         let mut done: Vec<&str> = Vec::new();
@@ -148,16 +194,13 @@ impl RunCgroup {
                     w = w.with(*bit);
                 }
             }
-            if let Some(leaf) = make_leaf(h.own_dir.as_deref().unwrap_or_default(), root, run, Version::V1, w)? {
+            if let Some(leaf) = make_leaf(h.own_dir.as_deref().unwrap_or_default(), root, run, api(Version::V1), w)? {
                 rc.push(leaf, root);
             }
         }
         // On error `rc` is dropped, which removes what was created.
         for l in &rc.leaves {
-            match l.version {
-                Version::V1 => v1::apply(&l.dir, l.ctl, limits)?,
-                Version::V2 => v2::apply(&l.dir, l.ctl, limits)?,
-            }
+            l.api.apply(&l.dir, l.ctl, limits)?;
         }
         Ok(rc)
     }
@@ -170,10 +213,12 @@ impl RunCgroup {
         let Ok(host) = detect::detect() else { return rc };
         for h in &host.hierarchies {
             let Some(own) = h.own_dir.as_deref() else { continue };
-            let dir = format!("{}/{}/{run}", own.trim_end_matches('/'), root.trim_matches('/'));
+            // The cleaner may have been moved into the caller's leaf with the caller (v2).
+            let base = base_of(own, h.version);
+            let dir = format!("{}/{}/{run}", base.trim_end_matches('/'), root.trim_matches('/'));
             let seen = rc.leaves.iter().any(|l| l.dir == dir);
             if !seen && sys::fstatat(sys::AT_FDCWD, dir.as_bytes(), 0).is_ok() {
-                rc.push(Leaf { dir, version: h.version, ctl: Ctl::default() }, root);
+                rc.push(Leaf { dir, api: api(h.version), ctl: Ctl::default() }, root);
             }
         }
         rc
@@ -197,16 +242,11 @@ impl RunCgroup {
         let procs = file(dir, "cgroup.procs");
         let fd = sys::open(procs.as_bytes(), libc::O_WRONLY).map_err(|e| Error::new("cgroup", procs, e))?;
         sys::close(fd);
-        let ctl = match version {
-            Version::V1 => v1::present(dir),
-            Version::V2 => v2::present(dir),
-        };
-        match version {
-            Version::V1 => v1::apply(dir, ctl, limits)?,
-            Version::V2 => v2::apply(dir, ctl, limits)?,
-        }
+        let api = api(version);
+        let ctl = api.present(dir);
+        api.apply(dir, ctl, limits)?;
         Ok(RunCgroup {
-            leaves: alloc::vec![Leaf { dir: String::from(dir), version, ctl }],
+            leaves: alloc::vec![Leaf { dir: String::from(dir), api, ctl }],
             parents: Vec::new(),
             owned: false,
             limits: limits.clone(),
@@ -226,12 +266,7 @@ impl RunCgroup {
     /// Which mechanism enforces `limit` for this run (`None` when it was not asked for).
     pub fn mechanism(&self, limit: LimitKind) -> Mech {
         let l = &self.limits;
-        let by = |bit: u8| {
-            self.leaves.iter().find(|x| x.ctl.has(bit)).map(|x| match x.version {
-                Version::V1 => Mech::CgroupV1,
-                Version::V2 => Mech::CgroupV2,
-            })
-        };
+        let by = |bit: u8| self.leaves.iter().find(|x| x.ctl.has(bit)).map(|x| x.api.version().mech());
         match limit {
             LimitKind::Memory if l.memory.is_some() => by(Ctl::MEMORY).unwrap_or(Mech::Rlimit),
             LimitKind::Pids if l.pids.is_some() => by(Ctl::PIDS).unwrap_or(Mech::Rlimit),
@@ -248,7 +283,7 @@ impl RunCgroup {
     }
 
     fn has_tree_cpu(&self) -> bool {
-        self.leaves.iter().any(|x| x.version == Version::V2 || x.ctl.has(Ctl::CPUACCT))
+        self.leaves.iter().any(|x| x.is(Version::V2) || x.ctl.has(Ctl::CPUACCT))
     }
 
     /// The controllers this run has a cgroup for.
@@ -269,7 +304,7 @@ impl RunCgroup {
             .iter()
             .find(|l| l.ctl.has(Ctl::MEMORY))
             .or_else(|| self.leaves.iter().find(|l| l.ctl.has(Ctl::PIDS)))
-            .or_else(|| self.leaves.iter().find(|l| l.version == Version::V2))
+            .or_else(|| self.leaves.iter().find(|l| l.is(Version::V2)))
             .or_else(|| self.leaves.first());
         pick.map(|l| l.dir.clone())
     }
@@ -281,12 +316,12 @@ impl RunCgroup {
 
     /// The run's own v2 leaf, where a child can be born with clone3(CLONE_INTO_CGROUP).
     pub fn v2_leaf(&self) -> Option<&str> {
-        self.leaves.iter().find(|l| l.version == Version::V2 && self.owned).map(|l| l.dir.as_str())
+        self.leaves.iter().find(|l| l.is(Version::V2) && self.owned).map(|l| l.dir.as_str())
     }
 
     /// As `attach`, for a process already born in the v2 leaf: only the v1 leaves.
     pub fn attach_v1(&self, pid: i32) -> Result<()> {
-        self.attach_where(pid, |l| l.version == Version::V1)
+        self.attach_where(pid, |l| l.is(Version::V1))
     }
 
     fn attach_where(&self, pid: i32, which: impl Fn(&Leaf) -> bool) -> Result<()> {
@@ -303,8 +338,8 @@ impl RunCgroup {
     pub fn kill_all(&self) {
         let me = sys::getpid();
         if self.owned {
-            for l in self.leaves.iter().filter(|l| l.version == Version::V2) {
-                let _ = v2::kill(&l.dir);
+            for l in &self.leaves {
+                l.api.kill(&l.dir);
             }
         }
         for l in &self.leaves {
@@ -355,28 +390,22 @@ impl RunCgroup {
 
     /// CPU time of the whole tree, nanoseconds.
     pub fn cpu_ns(&self) -> Option<u64> {
-        if let Some(l) = self.leaves.iter().find(|l| l.ctl.has(Ctl::CPUACCT)) {
-            return v1::cpu_ns(&l.dir);
-        }
-        let l = self.leaves.iter().find(|l| l.version == Version::V2)?;
-        v2::cpu_ns(&l.dir)
+        // v1 cpuacct first: a v2 leaf is then never asked (on a hybrid host it has no cpu).
+        let mut ls: Vec<&Leaf> = self.leaves.iter().filter(|l| l.ctl.has(Ctl::CPUACCT)).collect();
+        ls.extend(self.leaves.iter().filter(|l| !l.ctl.has(Ctl::CPUACCT)));
+        ls.iter().find_map(|l| l.api.cpu_ns(&l.dir, l.ctl))
     }
 
-    /// Peak memory of the tree, bytes (v1 memory.max_usage_in_bytes, v2 memory.peak).
+    /// Peak memory of the tree, bytes: v1 memory.max_usage_in_bytes; v2 memory.peak, or on
+    /// kernels without it (before 5.19) the limit when memory.events shows it was reached.
     pub fn peak_memory(&self) -> Option<u64> {
         let l = self.leaves.iter().find(|l| l.ctl.has(Ctl::MEMORY))?;
-        match l.version {
-            Version::V1 => v1::peak_memory(&l.dir),
-            Version::V2 => v2::peak_memory(&l.dir),
-        }
+        l.api.peak_memory(&l.dir)
     }
 
     pub fn memory_events(&self) -> Option<MemoryEvents> {
         let l = self.leaves.iter().find(|l| l.ctl.has(Ctl::MEMORY))?;
-        match l.version {
-            Version::V1 => v1::memory_events(&l.dir),
-            Version::V2 => v2::memory_events(&l.dir),
-        }
+        l.api.memory_events(&l.dir)
     }
 
     /// Processes the kernel OOM-killed in this run.
@@ -408,32 +437,51 @@ pub(crate) fn unavailable(e: i32) -> bool {
     matches!(e, libc::EACCES | libc::EPERM | libc::EROFS)
 }
 
-/// mkdir `<own>/<root>` (each component) then `<own>/<root>/<run>` and enable `want` there
-/// on v2. `Ok(None)`: this hierarchy is not writable by us.
-fn make_leaf(own: &str, root: &str, run: &str, version: Version, want: Ctl) -> Result<Option<Leaf>> {
+/// The directory runs are created under: the caller's own cgroup, or on v2 its parent when
+/// the caller sits in the leaf an earlier run moved it to (see v2::prepare).
+pub(crate) fn base_of(own: &str, v: Version) -> &str {
+    match own.strip_suffix(CALLER_LEAF).and_then(|p| p.strip_suffix('/')) {
+        Some(p) if v == Version::V2 && !p.is_empty() => p,
+        _ => own,
+    }
+}
+
+/// mkdir each component of `<base>/<root>`, tolerating EEXIST. `Ok(false)`: not ours.
+pub(crate) fn mkdir_path(base: &str, root: &str) -> Result<bool> {
+    let mut p = String::from(base);
+    for comp in root.split('/').filter(|c| !c.is_empty()) {
+        p.push('/');
+        p.push_str(comp);
+        match sys::mkdirat(sys::AT_FDCWD, p.as_bytes(), 0o755) {
+            Ok(()) | Err(libc::EEXIST) => {}
+            Err(e) if unavailable(e) => return Ok(false),
+            Err(e) => return Err(Error::new("cgroup", format!("mkdir {p}"), e)),
+        }
+    }
+    Ok(true)
+}
+
+/// Prepare `<base>/<root>` (the version's way) then mkdir `<base>/<root>/<run>`.
+/// `Ok(None)`: this hierarchy is not writable by us.
+fn make_leaf(own: &str, root: &str, run: &str, api: &'static dyn Api, want: Ctl) -> Result<Option<Leaf>> {
     if own.is_empty() {
         return Ok(None);
     }
-    let parent = format!("{own}/{}", root.trim_matches('/'));
+    let base = base_of(own, api.version());
+    let parent = format!("{base}/{}", root.trim_matches('/'));
     let leaf = format!("{parent}/{run}");
     for _ in 0..MKDIR_TRIES {
-        // Parent components, tolerating EEXIST.
-        let mut p = String::from(own);
-        for comp in root.split('/').filter(|c| !c.is_empty()) {
-            p.push('/');
-            p.push_str(comp);
-            match sys::mkdirat(sys::AT_FDCWD, p.as_bytes(), 0o755) {
-                Ok(()) | Err(libc::EEXIST) => {}
-                Err(e) if unavailable(e) => return Ok(None),
-                Err(e) => return Err(Error::new("cgroup", format!("mkdir {p}"), e)),
-            }
-        }
-        let ctl = match version {
-            Version::V2 => v2::enable(&parent, want)?,
-            Version::V1 => want,
+        let Some(ctl) = api.prepare(base, root, want)? else {
+            return Ok(None);
         };
         match sys::mkdirat(sys::AT_FDCWD, leaf.as_bytes(), 0o755) {
-            Ok(()) => return Ok(Some(Leaf { dir: leaf, version, ctl })),
+            Ok(()) => {
+                // Between prepare and this mkdir another run may have removed the empty
+                // parent and a third recreated it without controllers yet. Our leaf now keeps
+                // the parent alive: prepare again (idempotent) and take what it reports.
+                let ctl = api.prepare(base, root, want)?.unwrap_or(ctl);
+                return Ok(Some(Leaf { dir: leaf, api, ctl }));
+            }
             // Another run removed the empty parent between our two mkdirs.
             Err(libc::ENOENT) => continue,
             // A stale leaf of a dead run with the same name: reuse the name only if empty.

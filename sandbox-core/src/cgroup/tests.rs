@@ -239,7 +239,7 @@ fn v2_leaf_accounts_and_kills() {
     let Some(v2h) = host.v2() else { return };
     let rc = RunCgroup::create(&root("v2"), "run-1", &Limits::default()).unwrap();
     let dirs = all_dirs(&rc);
-    let leaf = rc.leaves.iter().find(|l| l.version == Version::V2).expect("v2 leaf").dir.clone();
+    let leaf = rc.leaves.iter().find(|l| l.is(Version::V2)).expect("v2 leaf").dir.clone();
     assert!(leaf.starts_with(v2h.own_dir.as_deref().unwrap()));
     let (pid, fd) = spawn(|| loop {
         spin_cpu(u64::MAX);
@@ -522,4 +522,15 @@ fn rmdir_waits_for_a_slow_tree() {
         tried += 1;
     }
     assert!(tried >= 1, "no v2 or v1 pids hierarchy of ours to test in");
+}
+
+/// Runs started from the leaf a run moved the caller into use the leaf's parent again, on v2
+/// only (v1 never moves anyone), and never climb above the mount.
+#[test]
+fn base_of_the_caller_leaf() {
+    assert_eq!(base_of("/sys/fs/cgroup/a.service/sandbox-caller", Version::V2), "/sys/fs/cgroup/a.service");
+    assert_eq!(base_of("/sys/fs/cgroup/a.service", Version::V2), "/sys/fs/cgroup/a.service");
+    assert_eq!(base_of("/sys/fs/cgroup/x-sandbox-caller", Version::V2), "/sys/fs/cgroup/x-sandbox-caller");
+    assert_eq!(base_of("/sys/fs/cgroup/memory/sandbox-caller", Version::V1), "/sys/fs/cgroup/memory/sandbox-caller");
+    assert_eq!(base_of("/sandbox-caller", Version::V2), "/sandbox-caller");
 }

@@ -2,13 +2,49 @@
 
 use alloc::format;
 
-use super::{file, put, read, stats, Ctl, MemoryEvents};
+use super::{file, put, read, stats, Api, Ctl, MemoryEvents, Version};
 use crate::error::Result;
 use crate::policy::Limits;
 use crate::sys;
 
+#[derive(Debug)]
+pub(super) struct V1;
+
+impl Api for V1 {
+    fn version(&self) -> Version {
+        Version::V1
+    }
+    /// Each v1 hierarchy carries its controllers everywhere: only the directories are made.
+    fn prepare(&self, base: &str, root: &str, want: Ctl) -> Result<Option<Ctl>> {
+        Ok(super::mkdir_path(base, root)?.then_some(want))
+    }
+    fn present(&self, dir: &str) -> Ctl {
+        present(dir)
+    }
+    fn apply(&self, dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
+        apply(dir, ctl, l)
+    }
+    fn cpu_ns(&self, dir: &str, ctl: Ctl) -> Option<u64> {
+        if ctl.has(Ctl::CPUACCT) {
+            stats::parse_u64(&read(dir, "cpuacct.usage")?)
+        } else {
+            None
+        }
+    }
+    fn peak_memory(&self, dir: &str) -> Option<u64> {
+        stats::parse_u64(&read(dir, "memory.max_usage_in_bytes")?)
+    }
+    fn memory_events(&self, dir: &str) -> Option<MemoryEvents> {
+        memory_events(dir)
+    }
+    /// v1 has no cgroup.kill: the caller signals every pid of cgroup.procs.
+    fn kill(&self, _dir: &str) -> bool {
+        false
+    }
+}
+
 /// Controllers whose files exist in `dir` (for a directory the caller prepared).
-pub(super) fn present(dir: &str) -> Ctl {
+fn present(dir: &str) -> Ctl {
     let mut c = Ctl::default();
     for (name, bit) in [
         ("memory.limit_in_bytes", Ctl::MEMORY),
@@ -26,7 +62,7 @@ pub(super) fn present(dir: &str) -> Ctl {
 /// Write the requested limits of the controllers in `ctl`. Any failure is an error: the
 /// directory is ours (or was handed to us) and a limit that silently does not apply is worse
 /// than no run.
-pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
+fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
     if ctl.has(Ctl::MEMORY) {
         if let Some(m) = l.memory {
             let v = format!("{m}");
@@ -51,15 +87,7 @@ pub(super) fn apply(dir: &str, ctl: Ctl, l: &Limits) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn cpu_ns(dir: &str) -> Option<u64> {
-    stats::parse_u64(&read(dir, "cpuacct.usage")?)
-}
-
-pub(super) fn peak_memory(dir: &str) -> Option<u64> {
-    stats::parse_u64(&read(dir, "memory.max_usage_in_bytes")?)
-}
-
-pub(super) fn memory_events(dir: &str) -> Option<MemoryEvents> {
+fn memory_events(dir: &str) -> Option<MemoryEvents> {
     let oc = read(dir, "memory.oom_control")?;
     Some(MemoryEvents {
         // A charge fails on one counter: memory, or memory+swap first when both limits are equal.
