@@ -56,27 +56,11 @@ const ETC_RUNTIMES: &[&str] = &["java-", "python3", "perl"];
 /// /etc/<name> for every entry of the host's /etc that belongs to a runtime, sorted.
 fn etc_runtimes() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let Ok(fd) = sys::open(b"/etc", libc::O_RDONLY | libc::O_DIRECTORY) else {
-        return out;
-    };
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = sys::getdents64(fd, &mut buf) {
-        if n == 0 {
-            break;
+    sys::for_each_dirent(b"/etc", |name| {
+        if ETC_RUNTIMES.iter().any(|p| name.starts_with(p.as_bytes())) {
+            out.push([&b"/etc/"[..], name].concat());
         }
-        let mut off = 0;
-        while off + 19 < n {
-            // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name NUL-terminated.
-            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            let name = &buf[off + 19..off + reclen];
-            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            if ETC_RUNTIMES.iter().any(|p| name.starts_with(p.as_bytes())) {
-                out.push([&b"/etc/"[..], name].concat());
-            }
-            off += reclen.max(1);
-        }
-    }
-    sys::close(fd);
+    });
     out.sort();
     out
 }

@@ -190,6 +190,33 @@ pub fn pread(fd: c_int, buf: &mut [u8], off: u64) -> R<usize> {
 pub fn getdents64(fd: c_int, buf: &mut [u8]) -> R<usize> {
     sc!(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len())
 }
+
+/// Call `f` with every entry name of the directory at `path` ("." and ".." included); an
+/// unreadable directory has none. Parses `struct linux_dirent64` (u64 ino, i64 off,
+/// u16 reclen, u8 type, NUL-terminated name) defensively: a record never reads past the
+/// bytes the kernel returned.
+pub fn for_each_dirent(path: &[u8], mut f: impl FnMut(&[u8])) {
+    let Ok(fd) = open(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else {
+        return;
+    };
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = getdents64(fd, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let mut off = 0;
+        while off + 19 < n {
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            if reclen == 0 {
+                break;
+            }
+            let name = &buf[off + 19..(off + reclen).min(n)];
+            f(&name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())]);
+            off += reclen;
+        }
+    }
+    close(fd);
+}
 pub fn ftruncate(fd: c_int, len: u64) -> R<()> {
     sc!(libc::SYS_ftruncate, fd, len).map(drop)
 }

@@ -96,30 +96,11 @@ fn stat_fields(b: &[u8]) -> Option<Stat> {
 }
 
 fn for_each_task(pid: i32, mut f: impl FnMut(i32)) {
-    let Ok(fd) = sys::open(format!("/proc/{pid}/task").as_bytes(), libc::O_RDONLY | libc::O_DIRECTORY) else {
-        return;
-    };
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = sys::getdents64(fd, &mut buf) {
-        if n == 0 {
-            break;
+    sys::for_each_dirent(format!("/proc/{pid}/task").as_bytes(), |name| {
+        if let Some(tid) = core::str::from_utf8(name).ok().and_then(|t| t.parse::<i32>().ok()) {
+            f(tid);
         }
-        let mut off = 0;
-        // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, NUL-terminated name.
-        while off + 19 < n {
-            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            if reclen == 0 {
-                break;
-            }
-            let name = &buf[off + 19..(off + reclen).min(n)];
-            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
-            if let Some(tid) = core::str::from_utf8(name).ok().and_then(|t| t.parse::<i32>().ok()) {
-                f(tid);
-            }
-            off += reclen;
-        }
-    }
-    sys::close(fd);
+    });
 }
 
 fn schedstat_ns(pid: i32, tid: i32) -> u64 {

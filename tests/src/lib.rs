@@ -267,3 +267,30 @@ pub fn eventually(ms: u64, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// A C program that allocates and touches ARGV[1] MiB (default: until stopped) in 10 MiB
+/// chunks, then prints "done": the memory limit tests' eater.
+pub const EAT_C: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv) {
+    long mb = argc > 1 ? atol(argv[1]) : 100000;
+    for (long i = 0; i < mb; i += 10) {
+        char *p = malloc(10 << 20);
+        if (!p) { puts("malloc failed"); return 1; }
+        memset(p, 1, 10 << 20);
+    }
+    puts("done");
+    return 0;
+}"#;
+
+/// A C program that spins forever in itself and ARGV[1] forked children.
+pub const SPIN_C: &str = r#"
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int kids = argc > 1 ? atoi(argv[1]) : 0;
+    for (int i = 0; i < kids; i++) if (fork() == 0) break;
+    for (;;) {}
+}"#;

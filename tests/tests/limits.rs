@@ -4,30 +4,6 @@
 use sandbox_e2e::*;
 use std::process::Command;
 
-const EAT_C: &str = r#"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-int main(int argc, char **argv) {
-    long mb = argc > 1 ? atol(argv[1]) : 100000;
-    for (long i = 0; i < mb; i += 10) {
-        char *p = malloc(10 << 20);
-        if (!p) { puts("malloc failed"); return 1; }
-        memset(p, 1, 10 << 20);
-    }
-    puts("done");
-    return 0;
-}"#;
-
-const SPIN_C: &str = r#"
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-    int kids = argc > 1 ? atoi(argv[1]) : 0;
-    for (int i = 0; i < kids; i++) if (fork() == 0) break;
-    for (;;) {}
-}"#;
-
 fn report(dir: &Scratch, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_default()
 }
