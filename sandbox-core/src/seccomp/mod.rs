@@ -73,7 +73,9 @@ pub fn ruleset(profile: &Seccomp) -> Result<rules::Ruleset, String> {
 
 /// Check a policy file's text without building (for early, friendly errors).
 pub fn check_file(text: &str) -> Result<(), String> {
-    file::parse(text).map(drop)
+    // The same refusals as `ruleset`: a file whose own rule would defeat the set-id guard.
+    let mut rules = file::parse(text)?;
+    profiles::guard_setid(&mut rules).map_err(|n| format!("its own argument rule on {n} would defeat the set-id guard"))
 }
 
 /// Instruction count of a program (for benches and reports).
