@@ -236,16 +236,19 @@ fn time_limit_counts_the_whole_tree() {
 }
 
 #[test]
-fn rootless_without_delegation_falls_back_to_rlimits() {
-    need_v2!("rootless_without_delegation_falls_back_to_rlimits");
+fn rootless_without_delegation_falls_back_to_the_supervisor_and_rlimits() {
+    need_v2!("rootless_without_delegation_falls_back_to_the_supervisor_and_rlimits");
     let eat = cc("eat", EAT_C, &[]);
     let s = Scratch::new("v2plain");
     let r =
         Run::new(Who::User, Mode::Launcher, s.path()).opt("memory", "64M").opt("pids", "16").opt("report", "r.json");
     let o = run_as(As::Plain, None, &r, eat.to_str().unwrap(), &["200"]);
-    o.exit(1).has("malloc failed");
+    // No cgroup: the supervisor enforces --memory from the tree's resident memory (never
+    // RLIMIT_AS, which JIT runtimes cannot start under): ML, the tree killed.
+    o.killed_by(libc::SIGKILL).err_has("memory limit exceeded");
     let j = report(&s, "r.json");
-    assert_eq!(mech(&j, "memory"), "rlimit", "{j}");
+    assert_eq!(field(&j, "status"), "ML", "{j}");
+    assert_eq!(mech(&j, "memory"), "supervisor", "{j}");
     assert_eq!(mech(&j, "pids"), "rlimit", "{j}");
     let r = Run::new(Who::User, Mode::Launcher, s.path()).opt("cpus", "0.5");
     run_as(As::Plain, None, &r, "/bin/true", &[]).exit(125).err_has("--cpus");
