@@ -66,8 +66,11 @@ impl Service {
         let t0 = Instant::now();
         let addr = loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if let Some(l) = text.lines().find(|l| l.contains("\"listening\"")) {
-                let v: Value = serde_json::from_str(l).unwrap();
+            // Only a whole line: the service may be half-way through writing it.
+            let whole = text.split_inclusive('\n').filter(|l| l.ends_with('\n'));
+            if let Some(v) =
+                whole.filter(|l| l.contains("\"listening\"")).find_map(|l| serde_json::from_str::<Value>(l).ok())
+            {
                 break v["url"].as_str().unwrap().trim_start_matches("http://").trim_end_matches('/').to_string();
             }
             assert!(t0.elapsed() < Duration::from_secs(20), "service did not start: {text}");
