@@ -41,6 +41,24 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// A `worker` process serves only its health and metrics.
+pub fn worker_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { err(StatusCode::NOT_FOUND, "a worker serves only /healthz and /metrics".into()) })
+        .with_state(app)
+}
+
+/// Queued submissions. SQLite: the counter this process keeps. PostgreSQL: other processes
+/// add and take jobs, so the database is asked (and the counter set from it).
+async fn queue_depth(app: &App) -> usize {
+    if let crate::store::Store::Pg(_) = app.db {
+        app.metrics.queued.store(app.db.queued().await as i64, Relaxed);
+    }
+    app.metrics.queued.load(Relaxed).max(0) as usize
+}
+
 fn err(code: StatusCode, msg: String) -> Response {
     (code, Json(json!({"error": msg}))).into_response()
 }
@@ -84,12 +102,14 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Bad> {
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    Json(json!({"ok": true, "workers": app.cfg.workers, "queued": app.metrics.queued.load(Relaxed),
+    let queued = queue_depth(&app).await;
+    Json(json!({"ok": true, "role": app.cfg.role, "store": app.db.kind(), "workers": app.cfg.workers, "queued": queued,
                 "output_cap": format!("{:?}", app.runner.output_cap), "box_mode": format!("{:o}", app.runner.box_mode)}))
     .into_response()
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
+    queue_depth(&app).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(app.cfg.workers)).into_response()
 }
 
@@ -105,11 +125,11 @@ fn problem_json(p: &crate::db::Problem) -> Value {
 }
 
 async fn problems(State(app): State<Arc<App>>) -> Response {
-    Json(app.db.problems().iter().map(problem_json).collect::<Vec<_>>()).into_response()
+    Json(app.db.problems().await.iter().map(problem_json).collect::<Vec<_>>()).into_response()
 }
 
 async fn problem(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    match app.db.problem(&id) {
+    match app.db.problem(&id).await {
         Some(p) => Json(problem_json(&p)).into_response(),
         None => err(StatusCode::NOT_FOUND, format!("unknown problem {id:?}")),
     }
@@ -247,14 +267,15 @@ async fn submit(State(app): State<Arc<App>>, ConnectInfo(addr): ConnectInfo<Sock
     if let Err((c, m)) = check_source(&app, &req.language, &req.source) {
         return err(c, m);
     }
-    if app.db.problem(&req.problem).is_none() {
+    if app.db.problem(&req.problem).await.is_none() {
         return err(StatusCode::NOT_FOUND, format!("unknown problem {:?}", req.problem));
     }
+    queue_depth(&app).await;
     if app.metrics.queued.fetch_add(1, Relaxed) as usize >= app.cfg.queue_max {
         app.metrics.queued.fetch_sub(1, Relaxed);
         return busy(&app, "the submission queue");
     }
-    match app.db.submit(&req.problem, &req.language, &req.source, &addr.ip().to_string(), crate::log::now()) {
+    match app.db.submit(&req.problem, &req.language, &req.source, &addr.ip().to_string()).await {
         Ok(id) => {
             app.wake.notify_one();
             crate::info!("submitted", "submission": id, "problem": req.problem, "language": req.language, "client": addr.to_string());
@@ -269,7 +290,7 @@ async fn submit(State(app): State<Arc<App>>, ConnectInfo(addr): ConnectInfo<Sock
 
 async fn submission(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     let Ok(n) = id.parse::<i64>() else { return err(StatusCode::BAD_REQUEST, format!("bad submission id {id:?}")) };
-    match app.db.submission(n) {
+    match app.db.submission(n).await {
         Some(v) => Json(v).into_response(),
         None => err(StatusCode::NOT_FOUND, format!("no submission {n}")),
     }

@@ -40,6 +40,18 @@ pub struct Config {
     /// `--cgroup-root` for every run (parent of the per-run cgroups, relative to the
     /// service's own cgroup). Empty: the launcher's default (`sandbox`).
     pub cgroup_root: String,
+    /// `all` (HTTP API and workers in one process: the only role on SQLite), `api` (HTTP
+    /// only: /api/run still runs here) or `worker` (judges queued submissions; serves only
+    /// /healthz and /metrics). `api` and `worker` need `database`.
+    pub role: String,
+    /// PostgreSQL connection (`postgres://user@host/db`, or `postgres:///db?host=/run/sock`),
+    /// shared by every process of the service. Empty: the SQLite file `db`.
+    pub database: String,
+    /// Seconds a worker's lease on a job lasts (renewed every lease/3 while it judges); a job
+    /// of a worker that died is taken again after it expires. PostgreSQL only.
+    pub lease: f64,
+    /// This worker's name in the database (who holds a lease). Default: host-pid.
+    pub worker_id: String,
 }
 
 impl Default for Config {
@@ -65,6 +77,10 @@ impl Default for Config {
             capture: 64 * 1024,
             compile_time: 30.0,
             cgroup_root: String::new(),
+            role: "all".into(),
+            database: String::new(),
+            lease: 30.0,
+            worker_id: String::new(),
         }
     }
 }
@@ -81,7 +97,8 @@ pub const USAGE: &str = "Usage: judge [--config FILE] [--KEY VALUE]...
 An online compiler and judge: HTTP API and web page; every program runs in the sandbox.
 Keys (file or flags): listen, db, sandbox, work-root, workers, queue-max, rate-limit,
 max-source, max-stdin, max-time, max-memory, max-output, default-time, default-memory,
-default-output, capture, compile-time, cgroup-root.  SIZE values take K/M/G.";
+default-output, capture, compile-time, cgroup-root, role (all|api|worker), database
+(postgres://…; empty: SQLite), lease, worker-id.  SIZE values take K/M/G.";
 
 /// `64K`, `256M`, `1.5G` or bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -136,6 +153,22 @@ impl Config {
         if c.default_time > c.max_time || c.default_memory > c.max_memory || c.default_output > c.max_output {
             return Err("a default limit is over its maximum".into());
         }
+        if !["all", "api", "worker"].contains(&c.role.as_str()) {
+            return Err(format!("role {:?}: all, api or worker", c.role));
+        }
+        if !c.database.is_empty() && !c.database.starts_with("postgres://") && !c.database.starts_with("postgresql://") {
+            return Err(format!("database {:?}: a postgres:// URL (empty: SQLite)", c.database));
+        }
+        if c.database.is_empty() && c.role != "all" {
+            return Err(format!("role {}: needs database = \"postgres://…\" (SQLite is one process)", c.role));
+        }
+        if !(c.lease.is_finite() && c.lease >= 1.0) {
+            return Err(format!("lease {}: at least 1 second", c.lease));
+        }
+        if c.worker_id.is_empty() {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            c.worker_id = format!("{}-{}", host.trim(), std::process::id());
+        }
         Ok(c)
     }
 
@@ -161,6 +194,10 @@ impl Config {
             "capture" => self.capture = parse_size(v)? as usize,
             "compile_time" => self.compile_time = num(v)?,
             "cgroup_root" => self.cgroup_root = v.into(),
+            "role" => self.role = v.into(),
+            "database" => self.database = v.into(),
+            "lease" => self.lease = num(v)?,
+            "worker_id" => self.worker_id = v.into(),
             _ => return Err("unknown option".into()),
         }
         Ok(())
@@ -204,6 +241,12 @@ mod tests {
         assert!(a(&["--max-tme", "5"]).unwrap_err().contains("unknown option"));
         assert!(a(&["--workers"]).unwrap_err().contains("needs a value"));
         assert!(a(&["--default-time", "20"]).unwrap_err().contains("over its maximum"));
+        assert!(a(&["--role", "worker"]).unwrap_err().contains("needs database"));
+        assert!(a(&["--role", "boss"]).unwrap_err().contains("all, api or worker"));
+        assert!(a(&["--database", "mysql://x"]).unwrap_err().contains("postgres://"));
+        assert!(a(&["--database", "postgres:///j", "--lease", "0.1"]).unwrap_err().contains("at least 1"));
+        let c = a(&["--role", "api", "--database", "postgres:///j?host=/tmp", "--worker-id", "w1"]).unwrap();
+        assert_eq!((c.role.as_str(), c.worker_id.as_str(), c.lease), ("api", "w1", 30.0));
         assert_eq!(normalize_sizes("capture = \"64K\"   # c\nx = 1"), "capture = 65536\nx = 1");
     }
 }

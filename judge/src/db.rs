@@ -38,6 +38,35 @@ pub struct Job {
     pub language: String,
     pub source: String,
     pub created: f64,
+    /// The lease token (PostgreSQL): every claim increments it, and only the holder of the
+    /// current one may write results. 0 on SQLite (one process, no leases).
+    pub attempt: i64,
+    /// The worker whose expired lease this claim took over (PostgreSQL), if any.
+    pub retaken_from: Option<String>,
+}
+
+/// A submission row as the API shows it (both stores).
+pub struct SubRow {
+    pub problem: String,
+    pub language: String,
+    pub state: String,
+    pub verdict: Option<String>,
+    pub compile_output: Option<String>,
+    pub created: f64,
+    pub started: Option<f64>,
+    pub finished: Option<f64>,
+}
+
+/// The submission as the API shows it: state, verdict, per-test results, totals.
+pub fn submission_json(id: i64, r: SubRow, tests: Vec<Value>, total: Option<usize>) -> Value {
+    let passed = tests.iter().filter(|t| t["verdict"] == "AC").count();
+    let first_failed = tests.iter().find(|t| t["verdict"] != "AC").map(|t| t["test"].clone());
+    json!({
+        "id": id, "problem": r.problem, "language": r.language, "state": r.state, "verdict": r.verdict,
+        "compile_output": r.compile_output, "tests": tests, "passed": passed, "total": total,
+        "first_failed": first_failed, "created": r.created, "started": r.started, "finished": r.finished,
+        "latency": r.finished.map(|f| f - r.created),
+    })
 }
 
 pub struct TestResult {
@@ -128,6 +157,8 @@ impl Db {
                         language: r.get(2)?,
                         source: r.get(3)?,
                         created: r.get(4)?,
+                        attempt: 0,
+                        retaken_from: None,
                     })
                 },
             )
@@ -150,7 +181,6 @@ impl Db {
         Ok(())
     }
 
-    /// The submission as the API shows it: state, verdict, per-test results, totals.
     pub fn submission(&self, id: i64) -> Option<Value> {
         let c = self.c();
         let row = c
@@ -158,16 +188,16 @@ impl Db {
                 "SELECT problem, language, state, verdict, compile_output, created, started, finished FROM submissions WHERE id = ?1",
                 [id],
                 |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, f64>(5)?,
-                        r.get::<_, Option<f64>>(6)?,
-                        r.get::<_, Option<f64>>(7)?,
-                    ))
+                    Ok(SubRow {
+                        problem: r.get(0)?,
+                        language: r.get(1)?,
+                        state: r.get(2)?,
+                        verdict: r.get(3)?,
+                        compile_output: r.get(4)?,
+                        created: r.get(5)?,
+                        started: r.get(6)?,
+                        finished: r.get(7)?,
+                    })
                 },
             )
             .optional()
@@ -183,20 +213,12 @@ impl Db {
             .ok()?
             .filter_map(|r| r.ok())
             .collect();
-        let passed = tests.iter().filter(|t| t["verdict"] == "AC").count();
-        let first_failed = tests.iter().find(|t| t["verdict"] != "AC").map(|t| t["test"].clone());
-        let (problem, language, state, verdict, compile_output, created, started, finished) = row;
         let total = c
-            .query_row("SELECT body FROM problems WHERE id = ?1", [&problem], |r| r.get::<_, String>(0))
+            .query_row("SELECT body FROM problems WHERE id = ?1", [&row.problem], |r| r.get::<_, String>(0))
             .ok()
             .and_then(|b| serde_json::from_str::<Problem>(&b).ok())
             .map(|p| p.tests.len());
-        Some(json!({
-            "id": id, "problem": problem, "language": language, "state": state, "verdict": verdict,
-            "compile_output": compile_output, "tests": tests, "passed": passed, "total": total,
-            "first_failed": first_failed, "created": created, "started": started, "finished": finished,
-            "latency": finished.map(|f| f - created),
-        }))
+        Some(submission_json(id, row, tests, total))
     }
 
     /// Verdict counts of finished submissions.

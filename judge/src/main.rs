@@ -1,6 +1,7 @@
-//! judge: an online compiler and judge service. HTTP API + web page (axum), SQLite as store
-//! and job queue, an in-process worker pool; every program is compiled and run by the
-//! `sandbox` launcher, never by this process. See README "Judge service".
+//! judge: an online compiler and judge service. HTTP API + web page (axum), SQLite (one
+//! process) or PostgreSQL (`api` and `worker` processes on several machines) as store and job
+//! queue, a worker pool; every program is compiled and run by the `sandbox` launcher, never
+//! by this process. See README "Judge service".
 
 mod api;
 mod config;
@@ -8,7 +9,9 @@ mod db;
 mod lang;
 mod log;
 mod metrics;
+mod pg;
 mod runner;
+mod store;
 mod worker;
 
 use std::collections::HashMap;
@@ -18,7 +21,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 
 pub struct App {
     pub cfg: config::Config,
-    pub db: db::Db,
+    pub db: store::Store,
     pub runner: runner::Runner,
     /// Concurrent sandbox runs: queue workers and /api/run share them.
     pub slots: Arc<Semaphore>,
@@ -50,12 +53,21 @@ fn main() {
 }
 
 async fn serve(cfg: config::Config) -> Result<(), String> {
-    let db = db::Db::open(&cfg.db)?;
+    let db = if cfg.database.is_empty() {
+        store::Store::Sqlite(db::Db::open(&cfg.db)?)
+    } else {
+        store::Store::Pg(pg::Pg::connect(&cfg.database, cfg.lease, cfg.worker_id.clone()).await?)
+    };
     for text in PROBLEMS {
         let p: db::Problem = toml::from_str(text).map_err(|e| format!("sample problem: {e}"))?;
-        db.put_problem(&p).map_err(|e| format!("db: {e}"))?;
+        db.put_problem(&p).await?;
     }
-    let requeued = db.requeue_running().map_err(|e| format!("db: {e}"))?;
+    // SQLite: this process is the only one, so whatever is `running` was left by a killed
+    // predecessor. PostgreSQL: other workers may be judging; expired leases do this instead.
+    let requeued = match &db {
+        store::Store::Sqlite(d) => d.requeue_running().map_err(|e| format!("db: {e}"))?,
+        store::Store::Pg(_) => 0,
+    };
     let mut runner = runner::Runner {
         sandbox: cfg.sandbox.clone(),
         work_root: cfg.work_root.clone(),
@@ -80,11 +92,16 @@ async fn serve(cfg: config::Config) -> Result<(), String> {
         runner,
         cfg,
     });
-    app.metrics.queued.store(app.db.queued() as i64, std::sync::atomic::Ordering::Relaxed);
-    info!("listening", "url": format!("http://{addr}/"), "workers": app.cfg.workers, "db": app.cfg.db.display().to_string(),
+    let queued = app.db.queued().await;
+    app.metrics.queued.store(queued as i64, std::sync::atomic::Ordering::Relaxed);
+    let judges = app.cfg.role != "api";
+    info!("listening", "url": format!("http://{addr}/"), "role": app.cfg.role, "workers": app.cfg.workers,
+          "store": app.db.kind(), "db": if app.cfg.database.is_empty() { app.cfg.db.display().to_string() } else { app.cfg.database.clone() },
+          "worker_id": if judges && app.db.kind() == "postgres" { Some(&app.cfg.worker_id) } else { None },
           "sandbox": app.cfg.sandbox.display().to_string(), "output_cap": format!("{:?}", app.runner.output_cap),
-          "box_mode": format!("{:o}", app.runner.box_mode), "requeued": requeued, "queued": app.db.queued());
-    let workers: Vec<_> = (0..app.cfg.workers).map(|n| tokio::spawn(worker::worker(app.clone(), n))).collect();
+          "box_mode": format!("{:o}", app.runner.box_mode), "requeued": requeued, "queued": queued);
+    let workers: Vec<_> =
+        if judges { (0..app.cfg.workers).map(|n| tokio::spawn(worker::worker(app.clone(), n))).collect() } else { Vec::new() };
     let a = app.clone();
     let shutdown = async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -94,13 +111,14 @@ async fn serve(cfg: config::Config) -> Result<(), String> {
         info!("stopping: running jobs finish, queued ones stay queued", "signal": sig);
         a.stop.send_replace(true);
     };
-    axum::serve(listener, api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>())
+    let router = if app.cfg.role == "worker" { api::worker_router(app.clone()) } else { api::router(app.clone()) };
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| format!("serve: {e}"))?;
     for w in workers {
         let _ = w.await;
     }
-    info!("stopped", "queued": app.db.queued());
+    info!("stopped", "queued": app.db.queued().await);
     Ok(())
 }

@@ -83,6 +83,7 @@ impl Runner {
     pub async fn prepare(&mut self) -> Result<(), String> {
         std::fs::create_dir_all(&self.work_root).map_err(|e| format!("work root {}: {e}", self.work_root.display()))?;
         set_mode(&self.work_root, 0o700).map_err(|e| format!("work root {}: {e}", self.work_root.display()))?;
+        self.remove_stale();
         let help = tokio::process::Command::new(&self.sandbox)
             .arg("--help")
             .output()
@@ -114,6 +115,21 @@ impl Runner {
             }
         }
         Ok(())
+    }
+
+    /// Job dirs of a process that is gone (it was killed: its `JobDir`s were never dropped).
+    fn remove_stale(&self) {
+        let Ok(rd) = std::fs::read_dir(&self.work_root) else { return };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix("job-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+            if let Some(pid) = pid {
+                if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                    crate::info!("removing a dead process's job dir", "dir": e.path().display().to_string());
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
     }
 
     pub fn job_dir(&self) -> Result<JobDir, String> {

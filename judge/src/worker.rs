@@ -1,7 +1,10 @@
-//! The worker pool: `workers` tasks, each claiming the oldest queued submission from SQLite,
+//! The worker pool: `workers` tasks, each claiming the oldest queued submission from the store,
 //! compiling it once and running it on every test, writing each test's verdict as soon as it
 //! is known (the page polls them). On shutdown a worker finishes the job it is judging and
-//! takes no new one; jobs never started stay queued for the next start.
+//! takes no new one; jobs never started stay queued for the next start. On PostgreSQL the
+//! claim is a lease, renewed every lease/3 while the job is judged; a job whose lease was
+//! lost (this process stalled past it and another worker took the job) is abandoned, and
+//! its result would not be stored anyway.
 
 use crate::db::{Job, Problem, TestResult};
 use crate::runner::Limits;
@@ -11,6 +14,9 @@ use std::time::Duration;
 
 pub async fn worker(app: Arc<App>, n: usize) {
     let mut stop = app.stop.subscribe();
+    // SQLite: submissions of this process wake a worker at once. PostgreSQL: another process
+    // queues them, so poll more often.
+    let poll = Duration::from_millis(if app.cfg.database.is_empty() { 500 } else { 200 });
     loop {
         if *stop.borrow() {
             break;
@@ -20,10 +26,10 @@ pub async fn worker(app: Arc<App>, n: usize) {
             p = app.slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
             _ = stop.changed() => continue,
         };
-        let job = match app.db.claim(crate::log::now()) {
+        let job = match app.db.claim().await {
             Ok(j) => j,
             Err(e) => {
-                warn!("claim failed", "worker": n, "error": e.to_string());
+                warn!("claim failed", "worker": n, "error": e);
                 None
             }
         };
@@ -31,40 +37,74 @@ pub async fn worker(app: Arc<App>, n: usize) {
             drop(permit);
             tokio::select! {
                 _ = app.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = tokio::time::sleep(poll) => {}
                 _ = stop.changed() => {}
             }
             continue;
         };
-        app.metrics.queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        let id = job.id;
-        let created = job.created;
-        let verdict = judge(&app, job).await;
-        let now = crate::log::now();
-        app.metrics.record(&verdict, now - created);
-        info!("judged", "worker": n, "submission": id, "verdict": verdict, "latency": ((now - created) * 1000.0).round() / 1000.0);
+        if job.retaken_from.is_none() {
+            app.metrics.queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(prev) = &job.retaken_from {
+            info!("retaken", "worker": n, "submission": job.id, "attempt": job.attempt, "from": prev);
+        }
+        let (id, attempt, created) = (job.id, job.attempt, job.created);
+        match judge(&app, job).await {
+            Some(verdict) => {
+                // The store's clock on PostgreSQL, this one's on SQLite: close enough for metrics.
+                let latency = crate::log::now() - created;
+                app.metrics.record(&verdict, latency);
+                info!("judged", "worker": n, "submission": id, "attempt": attempt, "verdict": verdict,
+                      "latency": (latency * 1000.0).round() / 1000.0);
+            }
+            None => warn!("verdict not stored: the lease was lost (another worker judges it) or the store failed", "worker": n, "submission": id, "attempt": attempt),
+        }
         drop(permit);
     }
     info!("worker stopped", "worker": n);
 }
 
-/// Judge one job to completion and store its verdict; returns it.
-async fn judge(app: &App, job: Job) -> String {
-    let (verdict, compile_output) = match judge_inner(app, &job).await {
-        Ok(v) => v,
-        Err(e) => {
-            warn!("judge error", "submission": job.id, "error": e);
-            ("XX".to_string(), Some(e))
+/// Judge one job to completion and store its verdict; returns it, or None when the lease was
+/// lost (the verdict was not stored: another worker owns the job now).
+async fn judge(app: &App, job: Job) -> Option<String> {
+    let beat = Duration::from_secs_f64(app.cfg.lease / 3.0);
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(beat).await;
+            match app.db.heartbeat(&job).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                // A failed renewal is retried; the lease is only lost when it expires.
+                Err(e) => warn!("heartbeat failed", "submission": job.id, "error": e),
+            }
         }
     };
-    if let Err(e) = app.db.finish(job.id, &verdict, compile_output.as_deref(), crate::log::now()) {
-        warn!("finish failed", "submission": job.id, "error": e.to_string());
+    // Dropping the judging future on a lost lease kills its sandbox run (kill_on_drop).
+    let (verdict, compile_output) = tokio::select! {
+        r = judge_inner(app, &job) => match r {
+            Ok(v) => v,
+            Err(e) if e == LOST => return None,
+            Err(e) => {
+                warn!("judge error", "submission": job.id, "error": e);
+                ("XX".to_string(), Some(e))
+            }
+        },
+        _ = heartbeat => return None,
+    };
+    match app.db.finish(&job, &verdict, compile_output.as_deref()).await {
+        Ok(true) => Some(verdict),
+        Ok(false) => None,
+        Err(e) => {
+            warn!("finish failed", "submission": job.id, "error": e);
+            None
+        }
     }
-    verdict
 }
 
+const LOST: &str = "lease lost";
+
 async fn judge_inner(app: &App, job: &Job) -> Result<(String, Option<String>), String> {
-    let p: Problem = app.db.problem(&job.problem).ok_or("problem vanished")?;
+    let p: Problem = app.db.problem(&job.problem).await.ok_or("problem vanished")?;
     let lang = crate::lang::find(&job.language).ok_or("language vanished")?;
     let mut dir = app.runner.job_dir()?;
     std::fs::write(dir.work.join(lang.file), &job.source).map_err(|e| format!("source: {e}"))?;
@@ -87,12 +127,14 @@ async fn judge_inner(app: &App, job: &Job) -> Result<(String, Option<String>), S
             "AC" | "WA" => String::new(),
             _ => o.message.clone().unwrap_or_default(),
         };
-        app.db
-            .put_result(
-                job.id,
-                &TestResult { test: i + 1, verdict: verdict.into(), time: o.time, memory: o.memory, message },
-            )
+        let stored = app
+            .db
+            .put_result(job, &TestResult { test: i + 1, verdict: verdict.into(), time: o.time, memory: o.memory, message })
+            .await
             .map_err(|e| format!("result: {e}"))?;
+        if !stored {
+            return Err(LOST.into());
+        }
         if verdict != "AC" && first_bad.is_none() {
             first_bad = Some(verdict.to_string());
         }
