@@ -19,6 +19,8 @@ have setcap || need+=(libcap2-bin)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 # judge/ links Debian's SQLite (rusqlite without `bundled`: a short fresh build).
 [ -e /usr/include/sqlite3.h ] || need+=(libsqlite3-dev pkg-config)
+# The judge service's multi-machine test (judge/tests/postgres.rs): a real PostgreSQL server.
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
 # libseccomp: the reference of the differential test (seccomp-diff/), never linked by the sandbox.
 [ -e /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 # Language runtimes of tests/tests/languages.rs, at the system paths the jail shows (/usr):

@@ -156,7 +156,8 @@ impl Config {
         if !["all", "api", "worker"].contains(&c.role.as_str()) {
             return Err(format!("role {:?}: all, api or worker", c.role));
         }
-        if !c.database.is_empty() && !c.database.starts_with("postgres://") && !c.database.starts_with("postgresql://") {
+        if !c.database.is_empty() && !c.database.starts_with("postgres://") && !c.database.starts_with("postgresql://")
+        {
             return Err(format!("database {:?}: a postgres:// URL (empty: SQLite)", c.database));
         }
         if c.database.is_empty() && c.role != "all" {

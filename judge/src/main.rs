@@ -100,8 +100,11 @@ async fn serve(cfg: config::Config) -> Result<(), String> {
           "worker_id": if judges && app.db.kind() == "postgres" { Some(&app.cfg.worker_id) } else { None },
           "sandbox": app.cfg.sandbox.display().to_string(), "output_cap": format!("{:?}", app.runner.output_cap),
           "box_mode": format!("{:o}", app.runner.box_mode), "requeued": requeued, "queued": queued);
-    let workers: Vec<_> =
-        if judges { (0..app.cfg.workers).map(|n| tokio::spawn(worker::worker(app.clone(), n))).collect() } else { Vec::new() };
+    let workers: Vec<_> = if judges {
+        (0..app.cfg.workers).map(|n| tokio::spawn(worker::worker(app.clone(), n))).collect()
+    } else {
+        Vec::new()
+    };
     let a = app.clone();
     let shutdown = async move {
         use tokio::signal::unix::{signal, SignalKind};

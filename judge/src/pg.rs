@@ -178,7 +178,8 @@ impl Pg {
             .await
             .ok()??;
         let attempt: i64 = r.get(8);
-        let total = r.get::<_, Option<&str>>(9).and_then(|b| serde_json::from_str::<Problem>(b).ok()).map(|p| p.tests.len());
+        let total =
+            r.get::<_, Option<&str>>(9).and_then(|b| serde_json::from_str::<Problem>(b).ok()).map(|p| p.tests.len());
         let row = SubRow {
             problem: r.get(0),
             language: r.get(1),

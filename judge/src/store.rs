@@ -50,7 +50,9 @@ impl Store {
 
     pub async fn submit(&self, problem: &str, language: &str, source: &str, client: &str) -> Result<i64, String> {
         match self {
-            Store::Sqlite(d) => d.submit(problem, language, source, client, crate::log::now()).map_err(|e| e.to_string()),
+            Store::Sqlite(d) => {
+                d.submit(problem, language, source, client, crate::log::now()).map_err(|e| e.to_string())
+            }
             Store::Pg(d) => d.submit(problem, language, source, client).await,
         }
     }

@@ -57,7 +57,9 @@ pub async fn worker(app: Arc<App>, n: usize) {
                 info!("judged", "worker": n, "submission": id, "attempt": attempt, "verdict": verdict,
                       "latency": (latency * 1000.0).round() / 1000.0);
             }
-            None => warn!("verdict not stored: the lease was lost (another worker judges it) or the store failed", "worker": n, "submission": id, "attempt": attempt),
+            None => {
+                warn!("verdict not stored: the lease was lost (another worker judges it) or the store failed", "worker": n, "submission": id, "attempt": attempt)
+            }
         }
         drop(permit);
     }
@@ -129,7 +131,10 @@ async fn judge_inner(app: &App, job: &Job) -> Result<(String, Option<String>), S
         };
         let stored = app
             .db
-            .put_result(job, &TestResult { test: i + 1, verdict: verdict.into(), time: o.time, memory: o.memory, message })
+            .put_result(
+                job,
+                &TestResult { test: i + 1, verdict: verdict.into(), time: o.time, memory: o.memory, message },
+            )
             .await
             .map_err(|e| format!("result: {e}"))?;
         if !stored {

@@ -79,30 +79,7 @@ fn many_concurrent_clients() {
     assert!(m.contains("judge_queue_depth 0\n"), "{m}");
     s.stop_and_check();
     // Nothing the service started may still run: orphans would have been reparented to us.
-    // The launcher's cleaners (they outlive their supervisor by a moment, to remove its
-    // cgroups) end up here as zombies: reap those, and give live ones a moment to finish.
-    let me = std::process::id().to_string();
-    let children = || -> Vec<String> {
-        std::fs::read_dir("/proc")
-            .unwrap()
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-            .filter(|st| st.rsplit_once(')').map(|(_, r)| r.split_whitespace().nth(1) == Some(&me)).unwrap_or(false))
-            .collect()
-    };
-    let t0 = Instant::now();
-    let mut reaped = 0;
-    let live = loop {
-        // SAFETY: waitpid on our own children, non-blocking.
-        while unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } > 0 {
-            reaped += 1;
-        }
-        let live = children();
-        if live.is_empty() || t0.elapsed() > Duration::from_secs(5) {
-            break live;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let (reaped, live) = reap_children(Duration::from_secs(5), "");
     println!("reaped {reaped} exited orphans (launcher cleaners)");
     assert!(live.is_empty(), "processes left: {live:?}");
     println!("left behind: no work dir, no run cgroup, no process");

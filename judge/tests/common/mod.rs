@@ -47,7 +47,12 @@ impl Service {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("judge.log");
-        let work_root = dir.join("work");
+        // A `--work-root` in `extra` wins (flags apply in order), so check that one.
+        let work_root = extra
+            .windows(2)
+            .rfind(|w| w[0] == "--work-root")
+            .map(|w| PathBuf::from(w[1]))
+            .unwrap_or_else(|| dir.join("work"));
         let cgroup_root = format!("judge-test-{name}-{}", std::process::id());
         let child = Command::new(env!("CARGO_BIN_EXE_judge"))
             .args(["--listen", "127.0.0.1:0", "--db"])
@@ -239,4 +244,35 @@ fn dechunk(mut s: &str) -> String {
         s = rest[n..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// Processes whose parent is this process (a child subreaper gets every orphan of its
+/// descendants), as their /proc stat lines.
+pub fn children() -> Vec<String> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|st| st.rsplit_once(')').map(|(_, r)| r.split_whitespace().nth(1) == Some(&me)).unwrap_or(false))
+        .collect()
+}
+
+/// Reap exited children and wait up to `timeout` for live ones to end (those whose stat line
+/// starts with `keep`, when not empty, are not waited for); returns (reaped, still live). The launcher's cleaners (they outlive their supervisor by a moment, to remove its
+/// cgroups) end up here as zombies.
+pub fn reap_children(timeout: Duration, keep: &str) -> (usize, Vec<String>) {
+    let t0 = Instant::now();
+    let mut reaped = 0;
+    loop {
+        // SAFETY: waitpid on our own children, non-blocking.
+        while unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } > 0 {
+            reaped += 1;
+        }
+        let live: Vec<String> = children().into_iter().filter(|c| keep.is_empty() || !c.starts_with(keep)).collect();
+        if live.is_empty() || t0.elapsed() > timeout {
+            return (reaped, live);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
