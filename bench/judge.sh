@@ -11,10 +11,13 @@ N=${1:-200}
 CLIENTS=${2:-20}
 BIN=${JUDGE_BIN:-target/release/judge}
 SANDBOX=${SANDBOX_BIN:-target/release/sandbox}
-[ -n "${JUDGE_BIN:-}" ] || cargo build --release -q -p judge -p sandbox
+[ -n "${JUDGE_BIN:-}" ] || cargo build --release -q --workspace
 for f in "$BIN" "$SANDBOX"; do
     [ -x "$f" ] || { echo "bench/judge.sh: $f is missing (cargo build --release --workspace)" >&2; exit 125; }
 done
+# Absolute: the service starts the launcher from each job's work dir.
+BIN=$(realpath "$BIN")
+SANDBOX=$(realpath "$SANDBOX")
 command -v python3 >/dev/null || { echo "bench/judge.sh: python3 is needed" >&2; exit 125; }
 
 tmp=$(mktemp -d /tmp/judge-bench.XXXXXX)
@@ -22,6 +25,8 @@ pid=""
 cleanup() {
     if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
     rm -rf "$tmp"
+    # The launcher may leave its (empty) cgroup root behind: remove it, in every hierarchy.
+    find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "judge-bench-$$" -exec rmdir {} + 2>/dev/null || true
 }
 trap cleanup EXIT
 "$BIN" --listen 127.0.0.1:0 --db "$tmp/judge.db" --sandbox "$SANDBOX" --work-root "$tmp/work" \
@@ -70,6 +75,8 @@ lat = sorted(v["latency"] for v in res)
 q = lambda p: lat[min(len(lat) - 1, round((len(lat) - 1) * p))] if lat else float("nan")
 json.dump({"n": n, "ok": len(res), "bad": len(bad), "secs": secs, "rate": n / secs,
            "p50": q(0.5), "p99": q(0.99), "max": lat[-1] if lat else None}, open(out, "w"))
+if bad:
+    print("wrong verdict, e.g.:", json.dumps(bad[0])[:800], file=sys.stderr)
 EOF
 r="$tmp/result.json"
 get() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(f"{v:.3f}" if isinstance(v, float) else v)' "$r" "$1"; }
@@ -78,6 +85,7 @@ pid=""
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 line="$N submissions (C, aplusb AC) from $CLIENTS clients: $(get secs) s, $(get rate) submissions/s, latency p50 $(get p50) s, p99 $(get p99) s, max $(get max) s; wrong verdicts: $(get bad)"
 echo "$line"
+[ "$(get bad)" = 0 ] || { echo "bench/judge.sh: wrong verdicts; bench/JUDGE.md not written" >&2; exit 1; }
 cat > bench/JUDGE.md <<EOF
 # Judge service: throughput and latency
 
@@ -100,4 +108,3 @@ Latency includes the wait in the queue: $CLIENTS clients keep about $CLIENTS sub
 queued for $workers workers, so p50 is roughly $CLIENTS/$workers judge times. The machine was
 shared with other work while this ran, so treat the numbers as a floor.
 EOF
-[ "$(get bad)" = 0 ] || exit 1
