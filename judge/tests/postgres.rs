@@ -4,7 +4,10 @@
 //! (AC and WA, C and Python); one worker is SIGKILLed while it holds jobs. Then: every
 //! submission has its correct verdict, each was judged to completion exactly once (the
 //! database's completion count, and the workers' logs), the killed worker's jobs were taken
-//! again by the other worker after their 3 s lease expired, and nothing is left behind
+//! again by the other worker after their 3 s lease expired, a third worker started on the
+//! dead one's work root removes its job dirs, a worker frozen (SIGSTOP) past its lease while
+//! judging loses the job to another worker and its late result is discarded (the verdict
+//! is written once, by the new lease holder), and nothing is left behind
 //! (the server stopped, temp dirs removed, no run cgroup, no process; the killed worker's
 //! in-flight sandbox runs finish on their own and are waited for). Its own test binary:
 //! this process is a child subreaper, so orphans come here.
@@ -23,6 +26,8 @@ const PY_AC: &str = "a, b = map(int, input().split())\nprint(a + b)\n";
 const PY_WA: &str = "a, b = map(int, input().split())\nprint(a - b)\n";
 const C_AC: &str = "#include <stdio.h>\nint main(void) { long long a, b; scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a + b); }\n";
 const C_WA: &str = "#include <stdio.h>\nint main(void) { long long a, b; scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a * b); }\n";
+/// Slow enough (0.3 s of sleep per test) to be frozen in the middle of.
+const PY_SLOW: &str = "import time\ntime.sleep(0.3)\na, b = map(int, input().split())\nprint(a + b)\n";
 const N: usize = 200;
 const LEASE: &str = "3";
 
@@ -344,26 +349,55 @@ fn api_and_two_workers_share_postgres() {
         retake_delay.join(", ")
     );
 
-    // Nothing left behind. The killed worker's sandbox runs finish on their own (bounded by
-    // their limits) and are reparented here: wait for them, then its run cgroups are gone.
-    api.stop_and_check();
-    w1.stop_and_check();
-    let server = format!("{} ", pg.child.id());
-    let (reaped, live) = reap_children(Duration::from_secs(60), &server);
-    assert!(live.is_empty(), "processes left after w2 was killed: {live:?}");
-    let cg = run_cgroups(&w2.cgroup_root);
-    assert!(cg.is_empty(), "the killed worker's cgroups left: {cg:?}");
-    // Its job dirs stay until a worker starts on the same work root and removes them.
+    // A third worker, started on the dead worker's work root, removes its job dirs.
     let stale = std::fs::read_dir(&w2.work_root).unwrap().count();
     let w2_work = w2.work_root.to_str().unwrap().to_string();
-    let w2_dir = w2.dir.clone();
-    drop(w2);
     let mut args = role("worker", "w3");
     args.extend(["--work-root", &w2_work]);
     let w3 = Service::start("pg-w3", &args);
     let left = std::fs::read_dir(&w2_work).unwrap().count();
     assert_eq!(left, 0, "a new worker did not remove the dead one's job dirs");
+
+    // A late writer loses: freeze the worker judging a slow submission past its lease, let
+    // the other worker take the job over and finish it, then let the frozen one go on.
+    let x = api.submit("aplusb", "python", PY_SLOW);
+    let holder = wait_for(&pg, &format!("SELECT worker FROM submissions WHERE id = {x} AND state = 'running'"), |w| {
+        w == "w1" || w == "w3"
+    });
+    let (late, other) = if holder == "w1" { (&w1, &w3) } else { (&w3, &w1) };
+    let other_name = if holder == "w1" { "w3" } else { "w1" };
+    signal(late, libc::SIGSTOP);
+    let taken = wait_for(&pg, &format!("SELECT worker || '|' || attempt FROM submissions WHERE id = {x}"), |w| {
+        w == format!("{other_name}|2")
+    });
+    let done = wait_for(&pg, &format!("SELECT state FROM submissions WHERE id = {x}"), |w| w == "done");
+    signal(late, libc::SIGCONT);
+    let t = Instant::now();
+    while !log_lines(late, "verdict not stored: the lease was lost (another worker judges it) or the store failed")
+        .iter()
+        .any(|v| v["submission"] == x && v["attempt"] == 1)
+    {
+        assert!(t.elapsed() < Duration::from_secs(30), "the late worker {holder} did not notice it lost {x}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = pg.rows(&format!("SELECT verdict, completions, attempt, worker FROM submissions WHERE id = {x}"));
+    assert_eq!(r[0], ["AC", "1", "2", other_name], "submission {x} after the late writer");
+    assert!(log_lines(late, "judged").iter().all(|v| v["submission"] != x), "the late worker claims it judged {x}");
+    assert!(log_lines(other, "judged").iter().any(|v| v["submission"] == x));
+    println!("late writer: {holder} frozen past its lease on {x}; {taken} took it over ({done}); {holder} discarded its result");
+
+    // Nothing left behind. The killed worker's sandbox runs finish on their own (bounded by
+    // their limits) and are reparented here: wait for them, then its run cgroups are gone.
+    api.stop_and_check();
+    w1.stop_and_check();
     w3.stop_and_check();
+    let server = format!("{} ", pg.child.id());
+    let (reaped, live) = reap_children(Duration::from_secs(60), &server);
+    assert!(live.is_empty(), "processes left after w2 was killed: {live:?}");
+    let cg = run_cgroups(&w2.cgroup_root);
+    assert!(cg.is_empty(), "the killed worker's cgroups left: {cg:?}");
+    let w2_dir = w2.dir.clone();
+    drop(w2);
     std::fs::remove_dir_all(&w2_dir).unwrap();
     pg.stop();
     let (reaped2, live) = reap_children(Duration::from_secs(10), "");
@@ -372,6 +406,19 @@ fn api_and_two_workers_share_postgres() {
         "left behind: nothing (server stopped, temp dirs removed, {stale} dead job dir(s) removed by the next worker, reaped {} orphans, no run cgroup)",
         reaped + reaped2
     );
+}
+
+/// Poll `sql` (one value) until `ok` holds; returns the value.
+fn wait_for(pg: &Postgres, sql: &str, ok: impl Fn(&str) -> bool) -> String {
+    let t0 = Instant::now();
+    loop {
+        let v = pg.psql(sql);
+        if ok(&v) {
+            return v;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "{sql}: still {v:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn crate_now() -> f64 {
