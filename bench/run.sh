@@ -185,7 +185,7 @@ fi
     echo "minijail_args=$MINIJAIL_ARGS"
     echo "nsjail_args=$NSJAIL_ARGS"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "other_procs_start=$(ps -eo stat=,comm= | awk '$1 ~ /^R/' | wc -l) runnable; top CPU: $(ps -eo pcpu=,comm= --sort=-pcpu | head -5 | awk '{printf "%s%s %s%%", NR > 1 ? ", " : "", $2, $1}')"
+    echo "other_procs_start=$(ps -eo stat=,comm= | awk '$1 ~ /^R/' | wc -l) runnable; top CPU: $(ps -eo pcpu=,comm= --sort=-pcpu | head -5 | awk '{printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1}')"
     echo "warmup=$WARMUP"; echo "runs=$RUNS"
     echo "tput_workers=$TPUT_WORKERS"; echo "tput_sb=$TPUT_SB"; echo "tput_peer=$TPUT_PEER"
     echo "sys_n=$SYS_N"; echo "sys_rounds=$SYS_ROUNDS"; echo "comp_rounds=$COMP_ROUNDS"
