@@ -498,7 +498,9 @@ if startup.get("true"):
         r = by.get(name)
         t = tp.get({"sandbox --profile judge": "judge"}.get(name, name))
         if r is None:
-            rows13.append([label, "not measured", "", "", f(t["runs_per_s"], 0) if t else "not measured", ""])
+            st_ = {p[0]: p[2] for p in peers}.get({"bwrap": "bubblewrap", "minijail0": "minijail"}.get(name, name), "")
+            why = {"not built": "not measured: not built (see bench/README.md)", "unavailable": "not measured: not installed"}.get(st_, "not measured: sanity run failed")
+            rows13.append([label, why, "", "", f(t["runs_per_s"], 0) if t else why, ""])
             continue
         rows13.append(
             [
