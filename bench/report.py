@@ -441,7 +441,7 @@ if rows:
 
 # --- throughput ----------------------------------------------------------------------------
 tp = {}
-for name in ("bare", "sandbox", "judge", "bwrap", "isolate", "minijail0", "nsjail"):
+for name in ("bare", "sandbox", "judge", "bwrap", "isolate", "minijail0", "nsjail", "serve-proto"):
     try:
         with open(path(f"tput_{name}.json")) as fh:
             tp[name] = json.load(fh)
@@ -513,6 +513,20 @@ if startup.get("true"):
             ]
         )
     rows13.append(["server path (`sandbox serve`)", "not built yet", "", "", "not built yet", ""])
+    srv = {r["name"]: r for r in hyperfine_rows("serve.json")}
+    if srv.get("server prototype"):
+        r, b = srv["server prototype"], srv.get("bare", {}).get("median")
+        t = tp.get("serve-proto")
+        rows13.append(
+            [
+                "server-path prototype (`bench/probe/serve`: no seccomp, Landlock, cgroups; own batch)",
+                f(r["median"], 2),
+                f"{f(r['min'], 2)}–{f(r['max'], 2)}",
+                f"{ratio(r['median'], b)} (bare {f(b, 2)} in its batch; launcher {ratio(srv.get('sandbox', {}).get('median'), b)})",
+                f(t["runs_per_s"], 0) if t else "not measured",
+                str(t["failed"]) if t else "",
+            ]
+        )
     i13 += ["## Issue 13: startup and throughput beside the peers (one run)", ""]
     i13 += ["| tool | startup median ms | min–max ms | × bare | runs/s (2 workers) | failed runs |", "|---|---|---|---|---|---|"]
     i13 += ["| " + " | ".join(r) + " |" for r in rows13]
@@ -524,7 +538,10 @@ if startup.get("true"):
     t_sb = tp.get("sandbox", {}).get("runs_per_s")
     t_jd = tp.get("judge", {}).get("runs_per_s")
     tgt = []
-    tgt.append(("startup through the server ≤ 2.5× bare", "not measurable yet: `sandbox serve` is not built" + (f" (2.5× bare = {2.5 * bare:.2f} ms; the plain launcher is {sb / bare:.1f}× bare)" if bare and sb else ""), "not measurable"))
+    proto = ""
+    if srv.get("server prototype") and srv.get("bare"):
+        proto = f"; the prototype of its pool (probe/serve, less containment) is {srv['server prototype']['median'] / srv['bare']['median']:.1f}× bare"
+    tgt.append(("startup through the server ≤ 2.5× bare", "not measurable yet: `sandbox serve` is not built" + (f" (2.5× bare = {2.5 * bare:.2f} ms; the plain launcher is {sb / bare:.1f}× bare{proto})" if bare and sb else ""), "not measurable"))
     if sb is not None and iso is not None:
         tgt.append(("plain launcher below isolate's median", f"{sb:.2f} ms vs isolate {iso:.2f} ms ({sb / iso:.2f}×)" + (f"; minijail0 {mj:.2f} ms" if mj else ""), "met" if sb < iso else "missed"))
     else:

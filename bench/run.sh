@@ -372,6 +372,27 @@ W='{W}' # runloop puts each worker's index there: one isolate box per worker
 [ "$HAVE_ISOLATE" = 1 ] && peer_tput isolate "${ISOLATE_ARGS/--box-id=0/--box-id=$W} /bin/true"
 [ "$HAVE_MINIJAIL" = 1 ] && peer_tput minijail0 "$MINIJAIL_ARGS /bin/true"
 [ "$HAVE_NSJAIL" = 1 ] && peer_tput nsjail "$NSJAIL_ARGS /bin/true"
+
+# The server path: `sandbox serve` does not exist yet. probe/serve is a throw-away prototype
+# of its warm pool (template jail, fresh namespaces made at pool time, a parked app; no
+# seccomp, Landlock or cgroups), measured so that issue 13 has a number for the path.
+SOCK=$OUT/probe-serve.sock
+if [ -x "$OUT/probe/serve" ] && [ -x "$OUT/probe/client" ]; then
+    log "3j. server-path prototype (probe/serve; not sandbox serve)"
+    "$OUT/probe/serve" "$SOCK" $((TPUT_PEER + 300)) "$OUT" "$LIB" >"$OUT/probe_serve.txt" 2>"$OUT/probe_serve.err" &
+    SRV=$!; BG_PIDS+=("$SRV")
+    for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    if sanity serve-client "$OUT/probe/client" "$SOCK" /bin/true; then
+        hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/serve.json" \
+            -n bare /bin/true -n "server prototype" "$OUT/probe/client $SOCK /bin/true" -n sandbox "$S -- /bin/true" \
+            >"$OUT/serve.txt" 2>&1 || note "hyperfine failed (see $OUT/serve.txt)"
+        throughput serve-proto "$TPUT_PEER" "$OUT/probe/client" "$SOCK" /bin/true
+    fi
+    kill -TERM "$SRV" 2>/dev/null || true
+    wait "$SRV" 2>/dev/null || true
+    BG_PIDS=("${BG_PIDS[@]/$SRV}")
+    [ -e "$SOCK" ] && { note "probe/serve left its socket behind"; rm -f "$SOCK"; FAILED=1; }
+fi
 [ -s "$OUT/tput_sandbox.json" ] || FAILED=1
 [ -s "$OUT/tput_judge.json" ] || FAILED=1
 

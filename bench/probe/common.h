@@ -27,7 +27,7 @@ static inline int64_t now_ns(void) {
 
 struct samples { const char *name; int n, cap; int64_t *v; };
 
-static void add(struct samples *s, int64_t ns) {
+static __attribute__((unused)) void add(struct samples *s, int64_t ns) {
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
         s->v = realloc(s->v, sizeof(int64_t) * s->cap);
@@ -42,7 +42,7 @@ static int cmp64(const void *a, const void *b) {
 }
 
 /* "name  median  [p10-p90]  (min-max)  n" in microseconds; one machine-readable line. */
-static void report(const char *probe, struct samples *s) {
+static __attribute__((unused)) void report(const char *probe, struct samples *s) {
     if (s->n == 0) { printf("%s\t%s\tn=0\n", probe, s->name); return; }
     qsort(s->v, s->n, sizeof(int64_t), cmp64);
     double us = 1000.0;

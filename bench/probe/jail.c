@@ -304,6 +304,7 @@ static void make_template(void) {
     if (umount2(stage, MNT_DETACH)) DIE("umount stage");
 }
 
+#ifndef JAIL_NO_MAIN
 int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: jail ITERATIONS WORKDIR LIBPATH\n"); return 2; }
     int iters = atoi(argv[1]);
@@ -375,3 +376,4 @@ int main(int argc, char **argv) {
     rmdir(stage);
     return 0;
 }
+#endif
