@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # bench/run.sh: measure the sandbox against bare execution and its peers, in one run.
 #
-#   bench/run.sh            full run (about 6-8 minutes)
-#   bench/run.sh --quick    short run (under 2 minutes): fewer runs, shorter throughput
+#   bench/run.sh            full run (about 15 minutes)
+#   bench/run.sh --quick    short run (about 4-5 minutes): fewer runs, shorter throughput
 #
 # Needs root. Installs hyperfine, bubblewrap and firejail with apt-get when missing.
 # Raw data goes to bench/out/ (gitignored); bench/RESULTS.md is rewritten at the end.
-# Environment overrides: SANDBOX_BIN, SANDBOX_LIB (default: target/release of this tree).
+# Environment overrides: SANDBOX_BIN, SANDBOX_LIB (default: target/release of this tree);
+# the peers built from their sources (bench/README.md, "Peers"): PEERS (default /opt/peers),
+# ISOLATE, MINIJAIL, MINIJAIL_PRELOAD, NSJAIL. A peer that is absent is "not measured".
 set -euo pipefail
 
 QUICK=0
 for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument: $a" >&2; exit 2 ;;
     esac
 done
@@ -23,15 +25,20 @@ ROOT=$(cd "$BENCH/.." && pwd)
 OUT=$BENCH/out
 S=${SANDBOX_BIN:-$ROOT/target/release/sandbox}
 LIB=${SANDBOX_LIB:-$ROOT/target/release/libsandbox.so}
+PEERS=${PEERS:-/opt/peers}
+ISOLATE=${ISOLATE:-$PEERS/bin/isolate}
+MINIJAIL=${MINIJAIL:-$PEERS/bin/minijail0}
+MINIJAIL_PRELOAD=${MINIJAIL_PRELOAD:-$PEERS/lib/libminijailpreload.so}
+NSJAIL=${NSJAIL:-$PEERS/bin/nsjail}
 
 if [ "$(id -u)" -ne 0 ]; then echo "run.sh: must run as root" >&2; exit 1; fi
 
 if [ "$QUICK" = 1 ]; then
     WARMUP=5 RUNS=50 TPUT_SB=30 TPUT_PEER=10 SYS_N=2000000 SYS_ROUNDS=3
-    COMP_ROUNDS=3 RSS_RUNS=3 OVER_RUNS=5 STEP_RUNS=20
+    COMP_ROUNDS=3 RSS_RUNS=3 OVER_RUNS=5 STEP_RUNS=20 PROBE_N=100
 else
     WARMUP=20 RUNS=300 TPUT_SB=60 TPUT_PEER=60 SYS_N=10000000 SYS_ROUNDS=5
-    COMP_ROUNDS=10 RSS_RUNS=5 OVER_RUNS=20 STEP_RUNS=50
+    COMP_ROUNDS=10 RSS_RUNS=5 OVER_RUNS=20 STEP_RUNS=50 PROBE_N=500
 fi
 TPUT_WORKERS=2
 
@@ -40,17 +47,22 @@ note() { printf '   %s\n' "$*" >&2; }
 
 # --- cleanup: only what this script started --------------------------------------------
 BG_PIDS=()
+ISOLATE_BOXES=()
 cleanup() {
     local p
     for p in "${BG_PIDS[@]:-}"; do
         [ -n "$p" ] && kill "$p" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    for p in "${ISOLATE_BOXES[@]:-}"; do
+        [ -n "$p" ] && "$ISOLATE" --box-id="$p" --cleanup >/dev/null 2>&1 || true
+    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cg_snapshot() { find /sys/fs/cgroup -name 'sandbox*' 2>/dev/null | while read -r d; do find "$d" -type d; done | sort; }
+# (other users' runs may remove their cgroups while find walks them: not an error)
+cg_snapshot() { { find /sys/fs/cgroup -name 'sandbox*' 2>/dev/null | while read -r d; do find "$d" -type d 2>/dev/null; done; } | sort || true; }
 
 mkdir -p "$OUT"
 rm -rf "$OUT/steps" "$OUT/overshoot" "$OUT/rss" "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.tsv
@@ -60,13 +72,13 @@ T_START=$(date +%s)
 
 # --- 1. tools ---------------------------------------------------------------------------
 log "1. tools"
-PEERS=$OUT/peers.tsv
-: >"$PEERS"
+PEERS_TSV=$OUT/peers.tsv
+: >"$PEERS_TSV"
 APT_UPDATED=0
 ensure() { # ensure PACKAGE COMMAND
     local pkg=$1 cmd=$2
     if command -v "$cmd" >/dev/null 2>&1; then
-        printf '%s\t%s\tpresent\t%s\n' "$pkg" "$cmd" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')" >>"$PEERS"
+        printf '%s\t%s\tpresent\t%s\n' "$pkg" "$cmd" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')" >>"$PEERS_TSV"
         return 0
     fi
     note "installing $pkg"
@@ -78,9 +90,9 @@ ensure() { # ensure PACKAGE COMMAND
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >"$OUT/apt-$pkg.log" 2>&1 || true
     fi
     if command -v "$cmd" >/dev/null 2>&1; then
-        printf '%s\t%s\tinstalled\t%s\n' "$pkg" "$cmd" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')" >>"$PEERS"
+        printf '%s\t%s\tinstalled\t%s\n' "$pkg" "$cmd" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo '?')" >>"$PEERS_TSV"
     else
-        printf '%s\t%s\tunavailable\t-\n' "$pkg" "$cmd" >>"$PEERS"
+        printf '%s\t%s\tunavailable\t-\n' "$pkg" "$cmd" >>"$PEERS_TSV"
         note "$pkg could not be installed (see $OUT/apt-$pkg.log); its rows are skipped"
         return 1
     fi
@@ -92,11 +104,28 @@ command -v gcc >/dev/null || { echo "run.sh: gcc is required (apt-get install gc
 command -v python3 >/dev/null || { echo "run.sh: python3 is required (apt-get install python3)" >&2; exit 1; }
 BWRAP=$(command -v bwrap || echo /usr/bin/bwrap)
 FIREJAIL=$(command -v firejail || echo /usr/bin/firejail)
+# The peers built from their public sources outside the repo (bench/README.md, "Peers").
+# run.sh builds none of them; an absent one is reported as not measured.
+peer_version() { awk -F'\t' -v n="$1" '$1 == n {print $2}' "$PEERS/VERSIONS" 2>/dev/null | head -1; }
+built_peer() { # built_peer NAME BINARY [FILE...]
+    local name=$1 f; shift
+    for f in "$@"; do
+        if [ ! -e "$f" ]; then
+            printf '%s\t%s\tnot built\t-\n' "$name" "$1" >>"$PEERS_TSV"
+            note "$name: not measured: not built ($f missing; see bench/README.md)"
+            return 1
+        fi
+    done
+    printf '%s\t%s\tbuilt\t%s\n' "$name" "$1" "$(peer_version "$name" || echo '?')" >>"$PEERS_TSV"
+}
+HAVE_ISOLATE=0; built_peer isolate "$ISOLATE" && HAVE_ISOLATE=1 || true
+HAVE_MINIJAIL=0; built_peer minijail "$MINIJAIL" "$MINIJAIL_PRELOAD" && HAVE_MINIJAIL=1 || true
+HAVE_NSJAIL=0; built_peer nsjail "$NSJAIL" && HAVE_NSJAIL=1 || true
 
 # --- 2. sandbox and helpers -------------------------------------------------------------
 log "2. build"
 if [ -z "${SANDBOX_BIN:-}" ]; then
-    (cd "$ROOT" && cargo build --release -q) || { echo "run.sh: cargo build --release failed" >&2; exit 1; }
+    (cd "$ROOT" && cargo build --release -q -p launcher -p sandbox-preload) || { echo "run.sh: cargo build --release failed" >&2; exit 1; }
 fi
 [ -x "$S" ] || { echo "run.sh: no sandbox binary at $S" >&2; exit 1; }
 [ -f "$LIB" ] || { echo "run.sh: no libsandbox.so at $LIB" >&2; exit 1; }
@@ -114,6 +143,27 @@ HELLO=$OUT/hello_static
 # helpers read-only at /bench.
 BWRAP_ARGS="$BWRAP --unshare-user --unshare-pid --unshare-net --unshare-ipc --unshare-uts --unshare-cgroup --die-with-parent --new-session --cap-drop ALL --ro-bind /usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/bin /bin --symlink usr/sbin /sbin --proc /proc --dev /dev --tmpfs /tmp --ro-bind $OUT /bench --"
 FIREJAIL_ARGS="$FIREJAIL --quiet --noprofile --net=none --ipc-namespace --hostname=box --private-tmp --private-dev --read-only=/usr --seccomp --caps.drop=all --nonewprivs --noroot --rlimit-nproc=64 --rlimit-as=536870912"
+# isolate, minijail0 and nsjail as in /work/shared/research/peers.md (most isolated
+# /bin/true each can give). isolate runs in a box made beforehand (one per concurrent
+# worker: {W} is the worker's index in runloop, box 0 for startup); the helpers are copied
+# into the box. minijail0 needs --ambient for a static target (it refuses -c without it).
+# The server path (sandbox serve, issue 13) has no row yet: it is not built.
+ISOLATE_ARGS="$ISOLATE --box-id=0 --silent --run --"
+# Command lines are strings split like a shell would (hyperfine -N does the same), so the
+# maps stay one argument each.
+MINIJAIL_ARGS="$MINIJAIL -U -m'0 65534 1' -M'0 65534 1' -p -v -r -l -e -N --uts -n -c 0 --preload-library=$MINIJAIL_PRELOAD"
+NSJAIL_ARGS="$NSJAIL -Mo --chroot / -q -u 65534:65534 -g 65534:65534 --"
+if [ "$HAVE_ISOLATE" = 1 ]; then
+    for b in 0 1; do
+        if d=$("$ISOLATE" --box-id=$b --init 2>"$OUT/isolate-init.err"); then
+            ISOLATE_BOXES+=("$b")
+            cp "$OUT/hello_static" "$OUT/getppid_loop" "$d/box/"
+        else
+            note "isolate --init of box $b failed (see $OUT/isolate-init.err): isolate not measured"
+            HAVE_ISOLATE=0
+        fi
+    done
+fi
 
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -131,6 +181,11 @@ FIREJAIL_ARGS="$FIREJAIL --quiet --noprofile --net=none --ipc-namespace --hostna
     echo "hyperfine=$(hyperfine --version 2>/dev/null)"
     echo "bwrap_args=$BWRAP_ARGS"
     echo "firejail_args=$FIREJAIL_ARGS"
+    echo "isolate_args=$ISOLATE_ARGS"
+    echo "minijail_args=$MINIJAIL_ARGS"
+    echo "nsjail_args=$NSJAIL_ARGS"
+    echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "other_procs_start=$(ps -eo stat=,comm= | awk '$1 ~ /^R/' | wc -l) runnable; top CPU: $(ps -eo pcpu=,comm= --sort=-pcpu | head -5 | awk '{printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1}')"
     echo "warmup=$WARMUP"; echo "runs=$RUNS"
     echo "tput_workers=$TPUT_WORKERS"; echo "tput_sb=$TPUT_SB"; echo "tput_peer=$TPUT_PEER"
     echo "sys_n=$SYS_N"; echo "sys_rounds=$SYS_ROUNDS"; echo "comp_rounds=$COMP_ROUNDS"
@@ -165,24 +220,31 @@ sanity() {
 startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
     local kind=$1 prog=$2 bprog=${3:-$2}
     local -a hf=(hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/startup_$kind.json")
+    local iprog=$prog mamb=""
+    [ "$kind" = hello ] && iprog=/box/hello_static mamb=" --ambient"
     local -a rows=(
         "bare|$prog"
         "env|/usr/bin/env $prog"
         "env+LD_PRELOAD|/usr/bin/env LD_PRELOAD=$LIB $prog"
         "env+LD_AUDIT|/usr/bin/env LD_AUDIT=$LIB $prog"
         "sandbox|$S -- $prog"
+        "sandbox --profile judge|$S --profile judge -- $prog"
         "sandbox --seccomp strict|$S --seccomp strict -- $prog"
     )
     [ "$HAVE_BWRAP" = 1 ] && rows+=("bwrap|$BWRAP_ARGS $bprog")
     [ "$HAVE_FIREJAIL" = 1 ] && rows+=("firejail|$FIREJAIL_ARGS $prog")
+    [ "$HAVE_ISOLATE" = 1 ] && rows+=("isolate|$ISOLATE_ARGS $iprog")
+    [ "$HAVE_MINIJAIL" = 1 ] && rows+=("minijail0|$MINIJAIL_ARGS$mamb $prog")
+    [ "$HAVE_NSJAIL" = 1 ] && rows+=("nsjail|$NSJAIL_ARGS $prog")
     local r name cmd
     for r in "${rows[@]}"; do
         name=${r%%|*}; cmd=${r#*|}
-        # shellcheck disable=SC2086
-        if sanity "startup-$kind-${name// /_}" $cmd; then
+        local -a argv
+        eval "argv=($cmd)"
+        if sanity "startup-$kind-${name// /_}" "${argv[@]}"; then
             hf+=(-n "$name" "$cmd")
         else
-            case $name in bwrap|firejail) ;; *) FAILED=1 ;; esac
+            case $name in bwrap|firejail|isolate|minijail0|nsjail) ;; *) FAILED=1 ;; esac
         fi
     done
     "${hf[@]}" >"$OUT/startup_$kind.txt" 2>&1 || { note "hyperfine failed (see $OUT/startup_$kind.txt)"; FAILED=1; }
@@ -206,6 +268,7 @@ for i in $(seq "$STEP_RUNS"); do
     "$S" -v -- /bin/true 2>"$OUT/steps/default.$i" || FAILED=1
     "$S" -v --seccomp strict -- /bin/true 2>"$OUT/steps/strict.$i" || FAILED=1
     "$S" -v --memory 256M --pids 64 -- /bin/true 2>"$OUT/steps/cgroup.$i" || FAILED=1
+    "$S" -v --profile judge -- /bin/true 2>"$OUT/steps/judge.$i" || FAILED=1
 done
 
 # --- 3d. per-syscall overhead -------------------------------------------------------------
@@ -277,25 +340,69 @@ done
 log "3g2. 500 MiB through a pipe: bare, sandbox, sandbox --output ($OVER_RUNS runs each)"; loadavg pipe
 "$BENCH/pipe.sh" "$OUT/pipe.tsv" "$OVER_RUNS" || { note "pipe.sh failed"; FAILED=1; }
 
+# --- 3i. direction probes (issue 13; bench/DIRECTIONS.md reads them) ------------------------
+log "3i. direction probes: netns, jail, cgroup ($PROBE_N runs each)"; loadavg probes
+make -s -C "$BENCH/probe" OUT="$OUT/probe" || { note "probe build failed"; FAILED=1; }
+for p in netns cgroup; do
+    "$OUT/probe/$p" "$PROBE_N" >"$OUT/probe_$p.txt" 2>"$OUT/probe_$p.err" || { note "probe $p failed (see $OUT/probe_$p.err)"; FAILED=1; }
+done
+"$OUT/probe/jail" "$PROBE_N" "$OUT" "$LIB" >"$OUT/probe_jail.txt" 2>"$OUT/probe_jail.err" || { note "probe jail failed (see $OUT/probe_jail.err)"; FAILED=1; }
+
 # --- 3h. sustained throughput (last: it leaves the most namespace teardown behind) ------
 throughput() { # throughput NAME SECONDS CMD...
     local name=$1 secs=$2; shift 2
     loadavg "tput-$name-before"
+    echo "$name $*" >>"$OUT/tput_cmds.txt"
     "$OUT/runloop" "$TPUT_WORKERS" "$secs" -- "$@" >"$OUT/tput_$name.json" 2>>"$OUT/tput.err" || true
     loadavg "tput-$name-after"
     sleep 3 # let part of the teardown backlog drain before the next tool
 }
-log "3h. throughput: $TPUT_WORKERS workers, sandbox ${TPUT_SB}s, bare/bwrap ${TPUT_PEER}s"
+log "3h. throughput: $TPUT_WORKERS workers, sandbox ${TPUT_SB}s, bare and peers ${TPUT_PEER}s"
+: >"$OUT/tput_cmds.txt"
 throughput bare "$TPUT_PEER" /bin/true
 throughput sandbox "$TPUT_SB" "$S" -- /bin/true
-if [ "$HAVE_BWRAP" = 1 ]; then
-    # shellcheck disable=SC2086
-    throughput bwrap "$TPUT_PEER" $BWRAP_ARGS /bin/true
+throughput judge "$TPUT_SB" "$S" --profile judge -- /bin/true
+peer_tput() { # peer_tput NAME COMMAND-LINE (split like the startup rows)
+    local -a argv
+    eval "argv=($2)"
+    throughput "$1" "$TPUT_PEER" "${argv[@]}"
+}
+[ "$HAVE_BWRAP" = 1 ] && peer_tput bwrap "$BWRAP_ARGS /bin/true"
+W='{W}' # runloop puts each worker's index there: one isolate box per worker
+[ "$HAVE_ISOLATE" = 1 ] && peer_tput isolate "${ISOLATE_ARGS/--box-id=0/--box-id=$W} /bin/true"
+[ "$HAVE_MINIJAIL" = 1 ] && peer_tput minijail0 "$MINIJAIL_ARGS /bin/true"
+[ "$HAVE_NSJAIL" = 1 ] && peer_tput nsjail "$NSJAIL_ARGS /bin/true"
+
+# The server path: `sandbox serve` does not exist yet. probe/serve is a throw-away prototype
+# of its warm pool (template jail, fresh namespaces made at pool time, a parked app; no
+# seccomp, Landlock or cgroups), measured so that issue 13 has a number for the path.
+SOCK=$OUT/probe-serve.sock
+if [ -x "$OUT/probe/serve" ] && [ -x "$OUT/probe/client" ]; then
+    log "3j. server-path prototype (probe/serve; not sandbox serve)"
+    "$OUT/probe/serve" "$SOCK" $((TPUT_PEER + 300)) "$OUT" "$LIB" >"$OUT/probe_serve.txt" 2>"$OUT/probe_serve.err" &
+    SRV=$!; BG_PIDS+=("$SRV")
+    for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+    if sanity serve-client "$OUT/probe/client" "$SOCK" /bin/true; then
+        hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/serve.json" \
+            -n bare /bin/true -n "server prototype" "$OUT/probe/client $SOCK /bin/true" -n sandbox "$S -- /bin/true" \
+            >"$OUT/serve.txt" 2>&1 || note "hyperfine failed (see $OUT/serve.txt)"
+        throughput serve-proto "$TPUT_PEER" "$OUT/probe/client" "$SOCK" /bin/true
+    fi
+    kill -TERM "$SRV" 2>/dev/null || true
+    wait "$SRV" 2>/dev/null || true
+    BG_PIDS=("${BG_PIDS[@]/$SRV}")
+    [ -e "$SOCK" ] && { note "probe/serve left its socket behind"; rm -f "$SOCK"; FAILED=1; }
 fi
 [ -s "$OUT/tput_sandbox.json" ] || FAILED=1
+[ -s "$OUT/tput_judge.json" ] || FAILED=1
 
 # --- 4. leftovers and report -------------------------------------------------------------
 log "4. leftovers and report"
+for b in "${ISOLATE_BOXES[@]:-}"; do
+    [ -n "$b" ] && { "$ISOLATE" --box-id="$b" --cleanup >/dev/null 2>&1 || note "isolate --cleanup of box $b failed"; }
+done
+ISOLATE_BOXES=()
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
 sleep 1
 CG_AFTER=$(cg_snapshot)
 LEFT=$(comm -13 <(echo "$CG_BEFORE") <(echo "$CG_AFTER") | grep -v '^$' || true)
@@ -305,7 +412,7 @@ if [ -n "$LEFT" ]; then
     LEFT=$(comm -13 <(echo "$CG_BEFORE") <(echo "$CG_AFTER") | grep -v '^$' || true)
 fi
 echo "$LEFT" >"$OUT/leftover_cgroups.txt"
-PROCS=$(ps -eo pid=,args= | grep -F -e "$OUT/" -e "$S " | grep -v -e grep -e "$0" || true)
+PROCS=$(ps -eo pid=,args= | grep -F -e "$OUT/" -e "$S " -e "$ISOLATE " -e "$MINIJAIL " -e "$NSJAIL " | grep -v -e grep -e "$0" || true)
 echo "$PROCS" >"$OUT/leftover_procs.txt"
 echo "elapsed_s=$(( $(date +%s) - T_START ))" >>"$OUT/meta.txt"
 

@@ -2,7 +2,9 @@
  * WORKERS processes each fork+execv+waitpid CMD in a loop until SECONDS have passed
  * (a run already started is allowed to finish). Child stdout/stderr go to /dev/null.
  * Prints one JSON object: totals, runs/s, failures, and per-second success counts,
- * so a caller can compare the first and last seconds (namespace-teardown backlog). */
+ * so a caller can compare the first and last seconds (namespace-teardown backlog).
+ * An argument containing "{W}" gets the worker's index (0, 1, ...) there, for tools that
+ * need one slot per concurrent run (isolate --box-id={W}). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -43,6 +45,16 @@ int main(int argc, char **argv) {
         pid_t p = fork();
         if (p < 0) { perror("fork"); return 1; }
         if (p == 0) {
+            /* this worker's argv: "{W}" replaced by its index */
+            for (char **a = cmd; *a; a++) {
+                char *at = strstr(*a, "{W}");
+                if (!at) continue;
+                size_t n = strlen(*a) + 16;
+                char *r = malloc(n);
+                if (!r) _exit(1);
+                snprintf(r, n, "%.*s%d%s", (int)(at - *a), *a, w, at + 3);
+                *a = r;
+            }
             for (;;) {
                 double t = now_s();
                 if (t >= end) _exit(0);
