@@ -12,7 +12,21 @@ use crate::sys;
 /// one; it finds the run's leaves by name (`root`/`name`, unique per run) when it is time.
 /// The supervisor keeps the write end open for its whole life; init closes its inherited
 /// copy first thing (see `ns::wait_for_supervisor`).
-pub fn spawn(run: &mut Run, root: &str, name: &str) -> Result<()> {
+///
+/// Only for a fresh cgroup of our own (not `--cgroup-dir`, not when no cgroup is wanted);
+/// the name is chosen here and used by the cgroup step.
+pub fn spawn(run: &mut Run) -> Result<()> {
+    let p = run.policy;
+    if p.cgroup_dir.is_some() || !crate::limits::wanted(p) {
+        return Ok(());
+    }
+    // Unique among live runs (the pid) and across time (the random part), so the cleaner
+    // of a dead run can never take a later run's cgroup for its own. (Fresh random bits:
+    // the name is visible inside, so it must not share the exec gate's secret cookie.)
+    let mut rnd = [0u8; 4];
+    sys::getrandom(&mut rnd).ctx("cleaner", "getrandom")?;
+    let name = alloc::format!("run-{}-{:08x}", sys::getpid(), u32::from_ne_bytes(rnd));
+    let root = &p.cgroup_root;
     let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("cleaner", "pipe")?;
     match sys::clone_fork(0).ctx("cleaner", "fork")? {
         0 => {
@@ -36,12 +50,13 @@ pub fn spawn(run: &mut Run, root: &str, name: &str) -> Result<()> {
             }
             // Everything is gone if the supervisor finished normally; removing is idempotent.
             // rmdir_wait waits as long as the run's processes take to exit.
-            let _ = RunCgroup::adopt(root, name).remove();
+            let _ = RunCgroup::adopt(root, &name).remove();
             sys::exit(0)
         }
         _ => {
             sys::close(r);
             run.cleaner = w;
+            run.cg_name = Some(name);
             Ok(())
         }
     }

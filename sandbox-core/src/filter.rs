@@ -19,12 +19,14 @@ fn no_processes(run: &Run) -> bool {
 }
 
 pub fn compile(run: &mut Run) -> Result<()> {
-    let cookie = if run.policy.seccomp == Seccomp::Strict { run.cookie } else { 0 };
-    if cookie == 0 {
-        run.cookie = 0;
+    // A random value only this run's own exec carries (strict's exec gate).
+    if run.policy.seccomp == Seccomp::Strict {
+        let mut c = [0u8; 8];
+        sys::getrandom(&mut c).map_err(|e| Error::new("seccomp-compile", "getrandom", e))?;
+        run.cookie = u64::from_ne_bytes(c) | 1;
     }
-    let opts = Options { exec_cookie: cookie, notify: wants_notify(run), no_processes: no_processes(run) };
-    run.filter = seccomp::build(&run.policy.seccomp, &opts).map_err(|e| Error::msg("seccomp", e))?;
+    let opts = Options { exec_cookie: run.cookie, notify: wants_notify(run), no_processes: no_processes(run) };
+    run.filter = seccomp::build(&run.policy.seccomp, &opts).map_err(|e| Error::msg("seccomp-compile", e))?;
     Ok(())
 }
 

@@ -155,10 +155,10 @@ pub struct Plan(Vec<Entry>);
 
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
-pub fn open_sources(run: &mut Run, cg: Option<&crate::cgroup::RunCgroup>) -> Result<Plan> {
+pub fn open_sources(run: &mut Run) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
     let mut v = plan(run)?;
-    if let Some(cg) = cg {
+    if let Some(cg) = &run.cg {
         v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
     }
     Ok(Plan(v))

@@ -38,35 +38,43 @@ use ns::Side;
 /// of the new namespaces. Any failed step prints `sandbox: <step>: <reason>` and exits 125
 /// before the program runs.
 pub fn arm(policy: &Policy, target: Target) -> ! {
-    let mut run = match Run::new(policy, target) {
-        Ok(r) => r,
-        Err(e) => fail_early(policy, e),
-    };
+    let mut run = Run::new(policy, target);
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
+    r.step("run-ids", run::check_ids);
     r.step("workdir", fs::resolve_workdir);
     r.step("idmap", fs::own_sources);
     r.step("report-files", report::open_files);
-    let cg = r.step("cgroup", limits::setup);
+    r.step("cleaner", cleaner::spawn);
+    r.step("cgroup", limits::setup);
+    r.step("mechanisms", limits::choose);
+    r.step("environment", limits::export);
     r.step("seccomp-compile", filter::compile);
     r.step("landlock-check", landlock::check);
-    r.step("output", output::pipes);
+    r.step("output-pipes", output::pipes);
     r.step("signals", process::block_signals);
-    if let Side::Parent(init) = r.step("namespaces", ns::clone_init) {
-        supervisor::run(r, init, cg)
+    r.step("channels", run::channels);
+    if let Side::Parent(_) = r.step("namespaces", ns::clone_init) {
+        r.step("cgroup-attach", supervisor::attach);
+        r.step("run-id-map", ns::map_run_ids);
+        r.step("go", supervisor::go);
+        let watch = r.step("supervise", supervisor::watch);
+        supervisor::run(r, watch)
     }
     // --- init: pid 1 of the new pid namespace
     r.step("id-map", ns::map_ids);
     r.step("sync", ns::wait_for_supervisor);
-    let mounts = r.step("fs-sources", |r| fs::open_sources(r, cg.as_ref()));
+    let mounts = r.step("fs-sources", fs::open_sources);
     r.step("run-user", ns::become_run_user);
     r.step("cgroupns", ns::enter_cgroupns);
+    r.step("init-session", process::init_session);
     r.step("hostname", ns::hostname);
     r.step("network", net::setup);
     r.step("filesystem", |r| fs::jail(r, mounts));
-    r.step("output", output::close_readers);
+    r.step("output-readers", output::close_readers);
     if let Side::Parent(app) = r.step("fork-app", process::fork_app) {
-        process::init_loop(r, app)
+        let sfd = r.step("init-signals", process::init_signals);
+        process::init_loop(r, app, sfd)
     }
     // --- app: pid 2, becomes the program
     r.step("rlimits", rlimits::apply);
@@ -74,15 +82,42 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("session", process::new_session);
     r.step("no-new-privs", identity::no_new_privs);
     r.step("landlock", landlock::restrict);
-    r.step("output", output::attach);
+    r.step("output-attach", output::attach);
     r.step("descriptors", process::close_stray);
     r.step("seccomp", filter::install);
-    process::exec(r)
+    match r.step("exec", process::exec) {}
 }
 
-fn fail_early(policy: &Policy, e: Error) -> ! {
-    let msg = run::describe(&e);
-    let _ = sys::write_all(2, alloc::format!("{msg}\n").as_bytes());
-    report::write_setup_error(policy, (-1, -1), EXIT_SETUP, &msg);
-    sys::exit(EXIT_SETUP)
+#[cfg(test)]
+mod tests {
+    /// The step names `arm()` passes to `Run::step`, in order.
+    fn arm_steps() -> Vec<String> {
+        let src = include_str!("lib.rs");
+        let body = &src[src.find("pub fn arm(").unwrap()..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        body.split(".step(\"").skip(1).map(|s| s[..s.find('"').unwrap()].to_string()).collect()
+    }
+
+    /// The step names of README's "The order of containment" block, in order.
+    fn readme_steps() -> Vec<String> {
+        let readme = include_str!("../../README.md");
+        let sec = &readme[readme.find("## The order of containment").unwrap()..];
+        let sec = &sec[..sec[3..].find("\n## ").unwrap()];
+        sec.lines()
+            .filter_map(|l| l.strip_prefix("      "))
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn readme_lists_exactly_the_steps_of_arm_in_order() {
+        let arm = arm_steps();
+        assert!(arm.len() > 30, "parsed arm(): {arm:?}");
+        let mut seen = arm.clone();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), arm.len(), "every step name is unique, so grepping an error finds its step: {arm:?}");
+        assert_eq!(readme_steps(), arm, "README's \"The order of containment\" and arm() disagree");
+    }
 }

@@ -47,6 +47,7 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
             Ok(Side::Child)
         }
         Ok(pid) => {
+            run.init = pid;
             // Init holds the idmapped trees now (the same open files): attached by it alone.
             for o in run.owned.drain(..) {
                 sys::close(o.fd);
@@ -67,11 +68,15 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
 
 /// Root mode, in the supervisor: map the run's uid/gid 1:1 into init's user namespace
 /// (root outside is never mapped inside).
-pub fn map_run_ids(run: &Run, init: i32) -> Result<()> {
+pub fn map_run_ids(run: &mut Run) -> Result<()> {
+    if !run.privileged {
+        return Ok(());
+    }
+    let init = run.init;
     let m = format!("{0} {0} 1\n", run.app_uid);
     let g = format!("{0} {0} 1\n", run.app_gid);
-    sys::write_file(format!("/proc/{init}/uid_map").as_bytes(), m.as_bytes()).ctx("id-map", "uid_map of init")?;
-    sys::write_file(format!("/proc/{init}/gid_map").as_bytes(), g.as_bytes()).ctx("id-map", "gid_map of init")
+    sys::write_file(format!("/proc/{init}/uid_map").as_bytes(), m.as_bytes()).ctx("run-id-map", "uid_map of init")?;
+    sys::write_file(format!("/proc/{init}/gid_map").as_bytes(), g.as_bytes()).ctx("run-id-map", "gid_map of init")
 }
 
 /// Root mode, in the supervisor: a user namespace whose maps send the caller's uid/gid (the
@@ -160,8 +165,8 @@ pub fn wait_for_supervisor(run: &mut Run) -> Result<()> {
 /// everything it creates belongs to the run, never to the host's root.
 pub fn become_run_user(run: &mut Run) -> Result<()> {
     if run.privileged {
-        sys::setresgid(run.app_gid).ctx("identity", "setresgid")?;
-        sys::setresuid(run.app_uid).ctx("identity", "setresuid")?;
+        sys::setresgid(run.app_gid).ctx("run-user", "setresgid")?;
+        sys::setresuid(run.app_uid).ctx("run-user", "setresuid")?;
         // A credential change clears the parent-death signal: set it again.
         die_with_supervisor(run)?;
     }
@@ -169,11 +174,9 @@ pub fn become_run_user(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
-/// Cgroup namespace rooted at the run's cgroup, and a session of init's own so that
-/// terminal signals reach only the supervisor (which forwards them).
+/// Cgroup namespace rooted at the run's cgroup (init is in it by now).
 pub fn enter_cgroupns(_run: &mut Run) -> Result<()> {
-    sys::unshare(libc::CLONE_NEWCGROUP).ctx("cgroupns", "unshare")?;
-    sys::setsid().ctx("cgroupns", "setsid")
+    sys::unshare(libc::CLONE_NEWCGROUP).ctx("cgroupns", "unshare")
 }
 
 pub fn hostname(run: &mut Run) -> Result<()> {

@@ -28,7 +28,6 @@ pub fn pipes(run: &mut Run) -> Result<()> {
     if run.policy.limits.output.is_none() {
         return Ok(());
     }
-    run.mechs.output = crate::report::Mech::Supervisor;
     let st1 = sys::fstat(1).ok();
     for fd in [1, 2] {
         let Ok(st) = sys::fstat(fd) else {
@@ -39,9 +38,9 @@ pub fn pipes(run: &mut Run) -> Result<()> {
             run.relay_w[1] = run.relay_w[0];
             continue;
         }
-        let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("output", "pipe2")?;
+        let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("output-pipes", "pipe2")?;
         let _ = sys::fcntl(w, libc::F_SETPIPE_SZ, PIPE_SIZE);
-        sys::fcntl(r, libc::F_SETFL, libc::O_NONBLOCK as usize).ctx("output", "O_NONBLOCK")?;
+        sys::fcntl(r, libc::F_SETFL, libc::O_NONBLOCK as usize).ctx("output-pipes", "O_NONBLOCK")?;
         run.relay_r[(fd - 1) as usize] = r;
         run.relay_w[(fd - 1) as usize] = w;
     }
@@ -64,7 +63,7 @@ pub fn close_readers(run: &mut Run) -> Result<()> {
 pub fn attach(run: &mut Run) -> Result<()> {
     for (i, &w) in run.relay_w.iter().enumerate() {
         if w >= 0 {
-            sys::dup3(w, i as c_int + 1, 0).ctx("output", "dup3")?;
+            sys::dup3(w, i as c_int + 1, 0).ctx("output-attach", "dup3")?;
         }
     }
     Ok(())

@@ -44,6 +44,12 @@ pub fn fork_app(run: &mut Run) -> Result<Side> {
     }
 }
 
+/// init's own session, so that terminal signals reach only the supervisor (which
+/// forwards them).
+pub fn init_session(_run: &mut Run) -> Result<()> {
+    sys::setsid().ctx("init-session", "setsid").map(drop)
+}
+
 /// The app's own session (so kill(0, …) and the terminal reach nothing outside), and death
 /// with init. Set after the identity change, which clears the parent-death signal.
 pub fn new_session(_run: &mut Run) -> Result<()> {
@@ -56,14 +62,16 @@ pub fn new_session(_run: &mut Run) -> Result<()> {
     Ok(())
 }
 
-/// init's loop: reap, relay signals from outside, report the app's status and exit.
-pub fn init_loop(run: &mut Run, app: c_int) -> ! {
+/// init, once the app is forked: the signals it relays arrive on a signalfd. (The app's
+/// end of the notify socket was only kept for the fork.)
+pub fn init_signals(run: &mut Run) -> Result<c_int> {
     sys::close(run.notify[0]);
     sys::close(run.notify[1]);
-    let sfd = match sys::signalfd(forwarded_set()) {
-        Ok(fd) => fd,
-        Err(e) => run.fail(crate::Error::new("init", "signalfd", e)),
-    };
+    sys::signalfd(forwarded_set()).ctx("init-signals", "signalfd")
+}
+
+/// init's loop: reap, relay signals from outside, report the app's status and exit.
+pub fn init_loop(run: &mut Run, app: c_int, sfd: c_int) -> ! {
     let mut buf = [0u8; 128 * 8];
     loop {
         let mut p = [libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 }];
@@ -108,10 +116,11 @@ pub fn close_stray(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
-/// Become the program: exactly the file that was checked, through its descriptor.
-pub fn exec(run: &mut Run) -> ! {
+/// Become the program: exactly the file that was checked, through its descriptor. Returns
+/// only to say why it could not.
+pub fn exec(run: &mut Run) -> Result<core::convert::Infallible> {
     let _ = sys::sigprocmask(libc::SIG_SETMASK, run.old_sigmask);
     let t = &run.target;
     let e = sys::execveat(t.fd, t.argv, run.envp(), libc::AT_EMPTY_PATH, run.cookie);
-    run.fail(crate::Error::new("exec", alloc::string::ToString::to_string(t.name), e))
+    Err(crate::Error::new("exec", alloc::string::ToString::to_string(t.name), e))
 }

@@ -61,6 +61,10 @@ pub struct Run<'a> {
     /// setup error, not a lost report); -1 when not asked for.
     pub report_fd: c_int,
     pub meta_fd: c_int,
+    /// The run's cgroup (None: no cgroup at all), made before the clone.
+    pub cg: Option<crate::cgroup::RunCgroup>,
+    /// init's pid, in the supervisor once the clone is done (0 before).
+    pub init: c_int,
     /// The run's cgroup v2 leaf (O_PATH), for clone3(CLONE_INTO_CGROUP); -1 without one.
     pub cg_fd: c_int,
     /// init was born in that leaf: the supervisor attaches it to the v1 leaves only.
@@ -70,6 +74,8 @@ pub struct Run<'a> {
     /// supervisor relays from (the second -1 when shared).
     pub relay_w: [c_int; 2],
     pub relay_r: [c_int; 2],
+    /// The name of the run's own cgroup, chosen by the cleaner step (None: no fresh one).
+    pub cg_name: Option<String>,
     /// Write end of the cleaner's pipe (-1 without one): open for the supervisor's life.
     pub cleaner: c_int,
     pub old_sigmask: sys::SigSet,
@@ -99,30 +105,20 @@ pub enum Role {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(policy: &'a Policy, target: Target<'a>) -> Result<Self> {
+    /// Infallible: everything that can fail is a step of `arm()` (the ids are checked by
+    /// `check_ids`, the channels made by `channels`).
+    pub fn new(policy: &'a Policy, target: Target<'a>) -> Self {
         let now = sys::now_ns();
         let outer_uid = sys::geteuid();
         let outer_gid = sys::getegid();
         let privileged = outer_uid == 0;
         let (app_uid, app_gid) = if privileged {
-            let pid = sys::getpid() as u32;
-            if pid >= RUN_ID_SPAN {
-                return Err(Error::msg("identity", format!("pid {pid} is beyond the per-run uid range")));
-            }
-            (RUN_ID_BASE + pid, RUN_ID_BASE + pid)
+            let id = RUN_ID_BASE.wrapping_add(sys::getpid() as u32);
+            (id, id)
         } else {
             (outer_uid, outer_gid)
         };
-        let mut cookie = [0u8; 8];
-        sys::getrandom(&mut cookie).map_err(|e| Error::new("random", "getrandom", e))?;
-        let pipe = |what: &str| sys::pipe2(libc::O_CLOEXEC).map_err(|e| Error::new("pipes", what, e));
-        let notify = {
-            let mut sv = [0 as c_int; 2];
-            crate::sys::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, &mut sv)
-                .map_err(|e| Error::new("pipes", "socketpair", e))?;
-            sv
-        };
-        Ok(Run {
+        Run {
             policy,
             target,
             privileged,
@@ -130,18 +126,21 @@ impl<'a> Run<'a> {
             outer_gid,
             app_uid,
             app_gid,
-            cookie: u64::from_ne_bytes(cookie) | 1,
+            cookie: 0,
             workdir: None,
             owned: Vec::new(),
             workdir_note: "none".into(),
             idmap_child: -1,
-            go: pipe("go")?,
-            status: pipe("status")?,
-            errors: pipe("errors")?,
-            notify,
+            go: [-1, -1],
+            status: [-1, -1],
+            errors: [-1, -1],
+            notify: [-1, -1],
             cleaner: -1,
+            cg_name: None,
             relay_w: [-1, -1],
             relay_r: [-1, -1],
+            cg: None,
+            init: 0,
             cg_fd: -1,
             born_in_cgroup: false,
             report_fd: -1,
@@ -157,7 +156,7 @@ impl<'a> Run<'a> {
             filter: Vec::new(),
             start: now,
             last: now,
-        })
+        }
     }
 
     /// Run one containment step; on failure the program never runs (fail closed).
@@ -178,14 +177,25 @@ impl<'a> Run<'a> {
                 }
                 v
             }
-            Err(e) => self.fail(e),
+            // The step's own name, whatever the code that failed called it: every
+            // `sandbox: <step>: …` names a step exactly as `arm()` lists it.
+            Err(e) => self.fail(Error { step: name, ..e }),
         }
     }
 
     /// Report a setup error and exit 125. In init/app the message also goes to the
     /// supervisor, so that it can tell a setup failure from a program that exits 125.
-    pub fn fail(&self, e: Error) -> ! {
+    /// In the supervisor after the clone, nothing of the run may stay behind: init is
+    /// killed and reaped and the cgroup removed first.
+    pub fn fail(&mut self, e: Error) -> ! {
         let msg = format!("sandbox: {e}\n");
+        if self.role == Role::Supervisor && self.init > 0 {
+            let _ = sys::kill(self.init, libc::SIGKILL);
+            let _ = sys::wait4(self.init, libc::__WALL, None);
+            if let Some(cg) = self.cg.take() {
+                let _ = cg.remove();
+            }
+        }
         if self.role != Role::Supervisor {
             let _ = sys::write(self.errors[1], msg.as_bytes());
         }
@@ -200,6 +210,26 @@ impl<'a> Run<'a> {
     pub fn is_verbose(&self) -> bool {
         self.policy.verbose
     }
+}
+
+/// Root mode: the per-run uid must fit the reserved span (a pid beyond it would share
+/// another range's uids).
+pub fn check_ids(run: &mut Run) -> Result<()> {
+    let pid = sys::getpid() as u32;
+    if run.privileged && pid >= RUN_ID_SPAN {
+        return Err(Error::msg("run-ids", format!("pid {pid} is beyond the per-run uid range")));
+    }
+    Ok(())
+}
+
+/// The pipes between the three processes, made just before the clone.
+pub fn channels(run: &mut Run) -> Result<()> {
+    let pipe = |what: &str| sys::pipe2(libc::O_CLOEXEC).map_err(|e| Error::new("channels", what, e));
+    run.go = pipe("go")?;
+    run.status = pipe("status")?;
+    run.errors = pipe("errors")?;
+    sys::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, &mut run.notify)
+        .map_err(|e| Error::new("channels", "socketpair", e))
 }
 
 impl Run<'_> {
@@ -226,9 +256,4 @@ impl Run<'_> {
             &self.env_ptrs
         }
     }
-}
-
-/// Format a setup error the way every entry point prints it.
-pub fn describe(e: &Error) -> String {
-    format!("sandbox: {e}")
 }

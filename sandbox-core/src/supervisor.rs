@@ -71,26 +71,48 @@ impl Clock {
     }
 }
 
-pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
-    // Put init into the run's cgroup before it may fork the app, then let it go.
+/// Put init into the run's cgroup before it may fork the app (v2 leaf: it was born there).
+pub fn attach(run: &mut Run) -> crate::Result<()> {
     sys::close(run.go[0]);
-    let attached = match &cg {
-        Some(cg) if run.born_in_cgroup => cg.attach_v1(init),
-        Some(cg) => cg.attach(init),
+    match &run.cg {
+        Some(cg) if run.born_in_cgroup => cg.attach_v1(run.init),
+        Some(cg) => cg.attach(run.init),
         None => Ok(()),
-    };
-    let mapped = attached.and_then(|_| if run.privileged { crate::ns::map_run_ids(run, init) } else { Ok(()) });
-    if let Err(e) = mapped {
-        abort_run(run, init, cg, e);
     }
+}
+
+/// Let init go (it is in the cgroup and mapped by now).
+pub fn go(run: &mut Run) -> crate::Result<()> {
     // A reader that went away (of the relay, or of our stderr) is an EPIPE to handle, never
     // the supervisor's death before the report. Only here: init and the app keep theirs.
     let _ = sys::signal_disposition(libc::SIGPIPE, libc::SIG_IGN);
     // go[1] stays open for the supervisor's whole life: init polls it to know we are alive.
-    let _ = sys::write(run.go[1], b"g");
+    sys::write(run.go[1], b"g").map_err(|e| crate::Error::new("go", "write", e))?;
     sys::close(run.status[1]);
     sys::close(run.errors[1]);
     sys::close(run.notify[1]);
+    Ok(())
+}
+
+/// The fds the supervisor waits on: the signals it relays, init's exit, its timer.
+pub struct Watch {
+    sfd: c_int,
+    pidfd: c_int,
+    tfd: c_int,
+}
+
+pub fn watch(run: &mut Run) -> crate::Result<Watch> {
+    let sfd = sys::signalfd(forwarded_set()).map_err(|e| crate::Error::new("supervise", "signalfd", e))?;
+    let pidfd = sys::pidfd_open(run.init).map_err(|e| crate::Error::new("supervise", "pidfd_open", e))?;
+    let tfd = sys::timerfd().map_err(|e| crate::Error::new("supervise", "timerfd", e))?;
+    Ok(Watch { sfd, pidfd, tfd })
+}
+
+/// Supervise until init exits, then account, report and exit with the app's status.
+pub fn run(run: &mut Run, w: Watch) -> ! {
+    let init = run.init;
+    let cg = run.cg.take();
+    let Watch { sfd, pidfd, tfd } = w;
 
     let l = &run.policy.limits;
     let cpus = {
@@ -113,13 +135,6 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         }
     };
 
-    let sfd = sys::signalfd(forwarded_set()).unwrap_or(-1);
-    let pidfd = sys::pidfd_open(init).unwrap_or(-1);
-    let tfd = sys::timerfd().unwrap_or(-1);
-    if sfd < 0 || pidfd < 0 || tfd < 0 {
-        let _ = sys::kill(init, libc::SIGKILL);
-        run.fail(crate::Error::msg("supervisor", "signalfd/pidfd/timerfd unavailable"));
-    }
     let mut relay = crate::output::Relay::start(run);
     let mut listener: c_int = -1;
     let mut killed = Killed::No;
@@ -234,16 +249,6 @@ fn kill_tree(init: c_int, cg: &Option<RunCgroup>) {
         cg.kill_all();
     }
     let _ = sys::kill(init, libc::SIGKILL);
-}
-
-/// Setup failed after the clone: nothing of the run may stay behind.
-fn abort_run(run: &Run, init: c_int, cg: Option<RunCgroup>, e: crate::Error) -> ! {
-    let _ = sys::kill(init, libc::SIGKILL);
-    let _ = sys::wait4(init, libc::__WALL, None);
-    if let Some(cg) = cg {
-        let _ = cg.remove();
-    }
-    run.fail(e)
 }
 
 fn read_exact4(fd: c_int) -> Option<i32> {
