@@ -17,7 +17,7 @@ use crate::sys;
 /// the name is chosen here and used by the cgroup step.
 pub fn spawn(run: &mut Run) -> Result<()> {
     let p = run.policy;
-    if p.cgroup_dir.is_some() || !crate::limits::wanted(p) {
+    if p.cgroup_dir.is_some() || !crate::cgroup_step::wanted(p) {
         return Ok(());
     }
     // Unique among live runs (the pid) and across time (the random part), so the cleaner

@@ -155,9 +155,9 @@ pub struct Plan(Vec<Entry>);
 
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
-pub fn open_sources(run: &mut Run) -> Result<Plan> {
+pub fn open_sources(run: &mut Run, owned: &[Owned]) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
-    let mut v = plan(run)?;
+    let mut v = plan(run, owned)?;
     if let Some(cg) = &run.cg {
         v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
     }
@@ -253,7 +253,7 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>, verbose: bool) -> Vec<
     out
 }
 
-fn plan(run: &Run) -> Result<Vec<Entry>> {
+fn plan(run: &Run, owned: &[Owned]) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
     let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
     let etc = ETC.iter().map(|p| p.as_bytes().to_vec()).chain(etc_runtimes());
@@ -290,7 +290,7 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
     if let Some(w) = &run.workdir {
-        let t = match owned(run, For::Workdir) {
+        let t = match tree_of(owned, For::Workdir) {
             Some(t) => t,
             None => tree(w, RW, true)?.expect("required"),
         };
@@ -309,7 +309,7 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     }
     for (i, m) in run.policy.mounts.iter().enumerate() {
         let what = match m.kind {
-            MountKind::Bind { rw } => match owned(run, For::Mount(i)) {
+            MountKind::Bind { rw } => match tree_of(owned, For::Mount(i)) {
                 Some(t) => t,
                 None => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
             },
@@ -336,8 +336,16 @@ pub struct Owned {
     pub dir: bool,
 }
 
-fn owned(run: &Run, of: For) -> Option<What> {
-    run.owned.iter().find(|o| o.of == of).map(|o| What::Tree { fd: o.fd, dir: o.dir })
+/// Closed when dropped: the supervisor drops its copies once init (which attaches them)
+/// is cloned.
+impl Drop for Owned {
+    fn drop(&mut self) {
+        sys::close(self.fd);
+    }
+}
+
+fn tree_of(owned: &[Owned], of: For) -> Option<What> {
+    owned.iter().find(|o| o.of == of).map(|o| What::Tree { fd: o.fd, dir: o.dir })
 }
 
 /// Root mode, in the supervisor: the work dir and the caller's binds are cloned here, with
@@ -347,7 +355,7 @@ fn owned(run: &Run, of: For) -> Option<What> {
 /// caller's on the host (the next run, with another uid, sees it as its own again). Only the
 /// host's root may idmap a host filesystem (CAP_SYS_ADMIN over its superblock), which init,
 /// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
-pub fn own_sources(run: &mut Run) -> Result<()> {
+pub fn own_sources(run: &mut Run) -> Result<Vec<Owned>> {
     let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
     if let Some(w) = &run.workdir {
         want.push((For::Workdir, w.clone(), true));
@@ -361,12 +369,13 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
         if run.workdir.is_some() {
             run.workdir_note = "bound (the caller's uid, mapped to itself)".into();
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
     if want.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let userns = crate::ns::idmap_userns(run)?;
+    let mut owned = Vec::new();
     let mut r = Ok(());
     for (of, src, rw) in want {
         match own(run, &src, rw, userns) {
@@ -378,7 +387,7 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
                 if of == For::Workdir {
                     run.workdir_note = note;
                 }
-                run.owned.push(Owned { of, fd, dir });
+                owned.push(Owned { of, fd, dir });
             }
             Err(e) => {
                 r = Err(e);
@@ -387,7 +396,7 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
         }
     }
     sys::close(userns);
-    r
+    r.map(|_| owned)
 }
 
 /// Clone `src` and idmap it; where its filesystem cannot be idmapped, fall back to a plain

@@ -7,13 +7,14 @@
 extern crate alloc;
 
 pub mod cgroup;
+pub mod cgroup_step;
 pub mod cleaner;
+pub mod environ;
 pub mod error;
-pub mod filter;
 pub mod fs;
 pub mod identity;
 pub mod landlock;
-pub mod limits;
+pub mod mechanism;
 pub mod net;
 pub mod ns;
 pub mod output;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod rlimits;
 pub mod run;
 pub mod seccomp;
+pub mod seccomp_step;
 pub mod supervisor;
 pub mod sys;
 pub mod tree;
@@ -43,18 +45,19 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     // --- supervisor, in the caller's namespaces
     r.step("run-ids", run::check_ids);
     r.step("workdir", fs::resolve_workdir);
-    r.step("idmap", fs::own_sources);
-    r.step("report-files", report::open_files);
+    let owned = r.step("idmap", fs::own_sources);
+    (r.report_fd, r.meta_fd) = r.step("report-files", |r| report::open_files(r.policy));
     r.step("cleaner", cleaner::spawn);
-    r.step("cgroup", limits::setup);
-    r.step("mechanisms", limits::choose);
-    r.step("environment", limits::export);
-    r.step("seccomp-compile", filter::compile);
+    r.step("cgroup", cgroup_step::setup);
+    r.mechs = r.step("mechanisms", |r| mechanism::choose(&r.policy.limits, r.cg.as_ref()));
+    r.env = r.step("environment", |r| Ok(environ::for_run(r.target.envp, r.cg.as_ref())));
+    r.step("seccomp-compile", seccomp_step::compile);
     r.step("landlock-check", landlock::check);
     r.step("output-pipes", output::pipes);
     r.step("signals", process::block_signals);
     r.step("channels", run::channels);
     if let Side::Parent(_) = r.step("namespaces", ns::clone_init) {
+        drop(owned); // init alone holds the idmapped trees now
         r.step("cgroup-attach", supervisor::attach);
         r.step("run-id-map", ns::map_run_ids);
         r.step("go", supervisor::go);
@@ -64,7 +67,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     // --- init: pid 1 of the new pid namespace
     r.step("id-map", ns::map_ids);
     r.step("sync", ns::wait_for_supervisor);
-    let mounts = r.step("fs-sources", fs::open_sources);
+    let mounts = r.step("fs-sources", |r| fs::open_sources(r, &owned));
     r.step("run-user", ns::become_run_user);
     r.step("cgroupns", ns::enter_cgroupns);
     r.step("init-session", process::init_session);
@@ -84,7 +87,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("landlock", landlock::restrict);
     r.step("output-attach", output::attach);
     r.step("descriptors", process::close_stray);
-    r.step("seccomp", filter::install);
+    r.step("seccomp", seccomp_step::install);
     match r.step("exec", process::exec) {}
 }
 

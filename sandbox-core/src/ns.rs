@@ -48,10 +48,6 @@ pub fn clone_init(run: &mut Run) -> Result<Side> {
         }
         Ok(pid) => {
             run.init = pid;
-            // Init holds the idmapped trees now (the same open files): attached by it alone.
-            for o in run.owned.drain(..) {
-                sys::close(o.fd);
-            }
             if run.idmap_child > 0 {
                 let _ = sys::wait4(run.idmap_child, 0, None);
             }

@@ -4,51 +4,7 @@ use crate::sys;
 use alloc::format;
 use alloc::string::String;
 
-pub use crate::cgroup::Mech;
-
-impl Mech {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mech::CgroupV1 => "cgroup-v1",
-            Mech::CgroupV2 => "cgroup-v2",
-            Mech::Rlimit => "rlimit",
-            Mech::Supervisor => "supervisor",
-            Mech::None => "none",
-        }
-    }
-}
-
-/// Which mechanism enforces each limit of this run (`none` when the limit is not set).
-#[derive(Clone, Copy, Debug)]
-pub struct Mechs {
-    pub memory: Mech,
-    pub pids: Mech,
-    pub cpus: Mech,
-    pub time: Mech,
-    pub wall_time: Mech,
-    pub files: Mech,
-    pub fsize: Mech,
-    pub output: Mech,
-    pub stack: Mech,
-    pub address_space: Mech,
-}
-
-impl Default for Mechs {
-    fn default() -> Self {
-        Mechs {
-            memory: Mech::None,
-            pids: Mech::None,
-            cpus: Mech::None,
-            time: Mech::None,
-            wall_time: Mech::None,
-            files: Mech::None,
-            fsize: Mech::None,
-            output: Mech::None,
-            stack: Mech::None,
-            address_space: Mech::None,
-        }
-    }
-}
+use crate::mechanism::Mechs;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Status {
@@ -237,8 +193,9 @@ pub fn write_setup_error(policy: &crate::Policy, fds: (i32, i32), code: i32, mes
     }
 }
 
-/// Open the report and meta files in the supervisor, before the run (its view of paths).
-pub fn open_files(run: &mut crate::run::Run) -> crate::error::Result<()> {
+/// Open the report and meta files in the supervisor, before the run (its view of paths):
+/// (report, meta), -1 for a file not asked for.
+pub fn open_files(policy: &crate::Policy) -> crate::error::Result<(i32, i32)> {
     let open = |p: &Option<alloc::string::String>| -> crate::error::Result<i32> {
         match p {
             None => Ok(-1),
@@ -248,9 +205,7 @@ pub fn open_files(run: &mut crate::run::Run) -> crate::error::Result<()> {
             }
         }
     };
-    run.report_fd = open(&run.policy.report)?;
-    run.meta_fd = open(&run.policy.meta)?;
-    Ok(())
+    Ok((open(&policy.report)?, open(&policy.meta)?))
 }
 
 pub fn write(fd: i32, text: &str) -> Result<(), i32> {

@@ -2,7 +2,7 @@
 //! cgroup could enforce. Only lowered: root here lacks CAP_SYS_RESOURCE anyway.
 
 use crate::error::{Error, Result};
-use crate::report::Mech;
+use crate::mechanism::Mech;
 use crate::run::Run;
 use crate::sys;
 

@@ -43,8 +43,6 @@ pub struct Run<'a> {
     pub cookie: u64,
     /// Absolute work directory bound read-write, if any.
     pub workdir: Option<Vec<u8>>,
-    /// Root mode: the work dir and binds as idmapped trees, made by the supervisor.
-    pub owned: Vec<crate::fs::Owned>,
     /// How the work dir is bound (idmapped, or a plain bind and why), for -v and the report.
     pub workdir_note: String,
     /// The killed helper that made the idmap user namespace, reaped after the clone.
@@ -81,16 +79,14 @@ pub struct Run<'a> {
     pub old_sigmask: sys::SigSet,
     pub role: Role,
     /// Which mechanism enforces each limit (decided by the supervisor before the clone).
-    pub mechs: crate::report::Mechs,
+    pub mechs: crate::mechanism::Mechs,
     /// The memory cgroup's OOM-kill count before the run (OOM = it went up).
     pub oom_before: u64,
     pub landlock_note: alloc::string::String,
     /// Landlock ABI of the kernel (0: none), probed once by the supervisor.
     pub landlock_abi: u32,
-    /// The environment actually passed (the target's, plus SANDBOX_CGROUP_DIR), with the
-    /// pointer array into it; empty until `export_cgroup_dir` runs.
-    pub env_owned: Vec<Vec<u8>>,
-    pub env_ptrs: Vec<*const u8>,
+    /// The environment actually passed when it is not the target's own (see environ.rs).
+    pub env: Option<crate::environ::Env>,
     /// The compiled seccomp program, built once before the clone.
     pub filter: Vec<libc::sock_filter>,
     pub start: u64,
@@ -128,7 +124,6 @@ impl<'a> Run<'a> {
             app_gid,
             cookie: 0,
             workdir: None,
-            owned: Vec::new(),
             workdir_note: "none".into(),
             idmap_child: -1,
             go: [-1, -1],
@@ -151,8 +146,7 @@ impl<'a> Run<'a> {
             oom_before: 0,
             landlock_note: "not applied".into(),
             landlock_abi: 0,
-            env_owned: Vec::new(),
-            env_ptrs: Vec::new(),
+            env: None,
             filter: Vec::new(),
             start: now,
             last: now,
@@ -185,13 +179,15 @@ impl<'a> Run<'a> {
 
     /// Report a setup error and exit 125. In init/app the message also goes to the
     /// supervisor, so that it can tell a setup failure from a program that exits 125.
-    /// In the supervisor after the clone, nothing of the run may stay behind: init is
-    /// killed and reaped and the cgroup removed first.
+    /// In the supervisor nothing of the run may stay behind: init (once cloned) is killed
+    /// and reaped and the cgroup removed first.
     pub fn fail(&mut self, e: Error) -> ! {
         let msg = format!("sandbox: {e}\n");
-        if self.role == Role::Supervisor && self.init > 0 {
-            let _ = sys::kill(self.init, libc::SIGKILL);
-            let _ = sys::wait4(self.init, libc::__WALL, None);
+        if self.role == Role::Supervisor {
+            if self.init > 0 {
+                let _ = sys::kill(self.init, libc::SIGKILL);
+                let _ = sys::wait4(self.init, libc::__WALL, None);
+            }
             if let Some(cg) = self.cg.take() {
                 let _ = cg.remove();
             }
@@ -233,27 +229,7 @@ pub fn channels(run: &mut Run) -> Result<()> {
 }
 
 impl Run<'_> {
-    /// Tell the program which cgroup it runs in, as the seeds' design does: replaces any
-    /// SANDBOX_CGROUP_DIR of the caller.
-    pub fn export_cgroup_dir(&mut self, dir: &str) {
-        let key = b"SANDBOX_CGROUP_DIR=";
-        for &p in self.target.envp.iter().take_while(|p| !p.is_null()) {
-            // SAFETY: the target's environment is an array of NUL-terminated strings.
-            let kv = unsafe { sys::c_bytes(p) };
-            if !kv.starts_with(key) {
-                self.env_owned.push(sys::cstr(kv));
-            }
-        }
-        self.env_owned.push(sys::cstr(&[&key[..], dir.as_bytes()].concat()));
-        self.env_ptrs = self.env_owned.iter().map(|v| v.as_ptr()).collect();
-        self.env_ptrs.push(core::ptr::null());
-    }
-
     pub fn envp(&self) -> &[*const u8] {
-        if self.env_ptrs.is_empty() {
-            self.target.envp
-        } else {
-            &self.env_ptrs
-        }
+        self.env.as_ref().map_or(self.target.envp, |e| e.envp())
     }
 }

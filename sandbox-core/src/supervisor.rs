@@ -122,7 +122,7 @@ pub fn run(run: &mut Run, w: Watch) -> ! {
     // Without a cgroup that counts tree CPU time (or memory), the supervisor samples the
     // tree from /proc on the same timer.
     let cg_cpu = cg.as_ref().is_some_and(|c| c.cpu_ns().is_some());
-    let mem_limit = if run.mechs.memory == crate::report::Mech::Supervisor { l.memory } else { None };
+    let mem_limit = if run.mechs.memory == crate::mechanism::Mech::Supervisor { l.memory } else { None };
     let sample_tree = (l.time.is_some() && !cg_cpu) || mem_limit.is_some();
     let clock = Clock { start: run.start, wall_limit: l.wall_time, cpu_limit: l.time, cpus, mem_limit };
     // Samples only grow (a process reaped between two reads can be missed once).
