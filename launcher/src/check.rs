@@ -53,7 +53,7 @@ pub fn run(policy: &Policy) -> i32 {
     }
     let seccomp = in_child(0, || {
         let allow = [libc::sock_filter { code: 0x06, jt: 0, jf: 0, k: libc::SECCOMP_RET_ALLOW }];
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).is_ok() && sys::seccomp_set_filter(&allow, 0).is_ok()
+        sys::prctl_set_no_new_privs().is_ok() && sys::seccomp_set_filter(&allow, 0).is_ok()
     });
     println!("seccomp filters: {}", err_text(&seccomp));
     if seccomp.is_err() {

@@ -31,7 +31,7 @@ fn main() {
     drop(seccomp::build(&profile, &opts));
     let t1c = sys::now_ns();
     let fd = sys::open(argv[0].as_bytes(), libc::O_PATH).expect("open program");
-    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).expect("no_new_privs");
+    sys::prctl_set_no_new_privs().expect("no_new_privs");
     seccomp::install(&prog, 0).expect("install");
     let t2 = sys::now_ns();
     eprintln!(

@@ -4,7 +4,7 @@
 use crate::cgroup::RunCgroup;
 use crate::error::Result;
 use crate::policy::Policy;
-use crate::run::Run;
+use crate::run::{Run, Setup};
 use crate::sys;
 
 /// A limit that needs a cgroup, or a report to account for: without either, no cgroup at
@@ -17,9 +17,9 @@ pub fn wanted(p: &Policy) -> bool {
 
 /// The run's cgroup: the caller's (`--cgroup-dir`), or a fresh one under the name the
 /// cleaner step chose.
-pub fn setup(run: &mut Run) -> Result<()> {
+pub fn setup(run: &mut Run<Setup>) -> Result<()> {
     let p = run.policy;
-    let cg = match (&p.cgroup_dir, &run.cg_name) {
+    let cg = match (&p.cgroup_dir, &run.s.cg_name) {
         (Some(dir), _) => RunCgroup::from_dir(dir, &p.limits)?,
         (None, Some(name)) => {
             let account = p.report.is_some() || p.meta.is_some();
@@ -28,11 +28,11 @@ pub fn setup(run: &mut Run) -> Result<()> {
         (None, None) => return Ok(()),
     };
     // OOM = the count went up during the run.
-    run.oom_before = cg.oom_kills().unwrap_or(0);
+    run.s.oom_before = cg.oom_kills().unwrap_or(0);
     if let Some(dir) = cg.v2_leaf() {
         // Optional: without it init is attached by migration, as on v1.
-        run.cg_fd = sys::open(dir.as_bytes(), libc::O_PATH | libc::O_DIRECTORY).unwrap_or(-1);
+        run.s.cg_fd = sys::open_fd(dir.as_bytes(), libc::O_PATH | libc::O_DIRECTORY).ok();
     }
-    run.cg = Some(cg);
+    run.s.cg = Some(cg);
     Ok(())
 }

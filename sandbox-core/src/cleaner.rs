@@ -5,7 +5,7 @@
 
 use crate::cgroup::RunCgroup;
 use crate::error::{Ctx, Result};
-use crate::run::Run;
+use crate::run::{Run, Setup};
 use crate::sys;
 
 /// Fork the cleaner before any cgroup exists, so that no moment leaves a directory without
@@ -15,7 +15,7 @@ use crate::sys;
 ///
 /// Only for a fresh cgroup of our own (not `--cgroup-dir`, not when no cgroup is wanted);
 /// the name is chosen here and used by the cgroup step.
-pub fn spawn(run: &mut Run) -> Result<()> {
+pub fn spawn(run: &mut Run<Setup>) -> Result<()> {
     let p = run.policy;
     if p.cgroup_dir.is_some() || !crate::cgroup_step::wanted(p) {
         return Ok(());
@@ -27,9 +27,10 @@ pub fn spawn(run: &mut Run) -> Result<()> {
     sys::getrandom(&mut rnd).ctx("cleaner", "getrandom")?;
     let name = alloc::format!("run-{}-{:08x}", sys::getpid(), u32::from_ne_bytes(rnd));
     let root = &p.cgroup_root;
-    let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("cleaner", "pipe")?;
+    let [r, w] = sys::pipe(libc::O_CLOEXEC).ctx("cleaner", "pipe")?;
     match sys::clone_fork(0).ctx("cleaner", "fork")? {
         0 => {
+            let r = r.raw();
             // Keep nothing but our pipe: any other copy (stdio, the run's own pipes) would
             // keep a reader of the supervisor's waiting forever.
             let _ = sys::close_range(0, r as u32 - 1, 0);
@@ -54,9 +55,9 @@ pub fn spawn(run: &mut Run) -> Result<()> {
             sys::exit(0)
         }
         _ => {
-            sys::close(r);
-            run.cleaner = w;
-            run.cg_name = Some(name);
+            drop(r);
+            run.s.cleaner = Some(w);
+            run.s.cg_name = Some(name);
             Ok(())
         }
     }

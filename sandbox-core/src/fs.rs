@@ -8,7 +8,7 @@
 
 use crate::error::{Ctx, Error, Result};
 use crate::policy::MountKind;
-use crate::run::Run;
+use crate::run::{Init, Run, Setup};
 use crate::sys::{self, c_int};
 use alloc::format;
 use alloc::string::String;
@@ -155,10 +155,10 @@ pub struct Plan(Vec<Entry>);
 
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
-pub fn open_sources(run: &mut Run, owned: &[Owned]) -> Result<Plan> {
+pub fn open_sources(run: &mut Run<Init>, owned: &[Owned]) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
     let mut v = plan(run, owned)?;
-    if let Some(cg) = &run.cg {
+    if let Some(cg) = &*run.s.cg {
         v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
     }
     Ok(Plan(v))
@@ -253,7 +253,7 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>, verbose: bool) -> Vec<
     out
 }
 
-fn plan(run: &Run, owned: &[Owned]) -> Result<Vec<Entry>> {
+fn plan(run: &Run<Init>, owned: &[Owned]) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
     let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
     let etc = ETC.iter().map(|p| p.as_bytes().to_vec()).chain(etc_runtimes());
@@ -355,7 +355,7 @@ fn tree_of(owned: &[Owned], of: For) -> Option<What> {
 /// caller's on the host (the next run, with another uid, sees it as its own again). Only the
 /// host's root may idmap a host filesystem (CAP_SYS_ADMIN over its superblock), which init,
 /// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
-pub fn own_sources(run: &mut Run) -> Result<Vec<Owned>> {
+pub fn own_sources(run: &mut Run<Setup>) -> Result<Vec<Owned>> {
     let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
     if let Some(w) = &run.workdir {
         want.push((For::Workdir, w.clone(), true));
@@ -365,9 +365,9 @@ pub fn own_sources(run: &mut Run) -> Result<Vec<Owned>> {
             want.push((For::Mount(i), m.src.as_bytes().to_vec(), rw));
         }
     }
-    if !run.privileged {
+    if !run.ids.privileged {
         if run.workdir.is_some() {
-            run.workdir_note = "bound (the caller's uid, mapped to itself)".into();
+            run.s.workdir_note = "bound (the caller's uid, mapped to itself)".into();
         }
         return Ok(Vec::new());
     }
@@ -385,7 +385,7 @@ pub fn own_sources(run: &mut Run) -> Result<Vec<Owned>> {
                     let _ = sys::write_all(2, m.as_bytes());
                 }
                 if of == For::Workdir {
-                    run.workdir_note = note;
+                    run.s.workdir_note = note;
                 }
                 owned.push(Owned { of, fd, dir });
             }
@@ -401,7 +401,7 @@ pub fn own_sources(run: &mut Run) -> Result<Vec<Owned>> {
 
 /// Clone `src` and idmap it; where its filesystem cannot be idmapped, fall back to a plain
 /// bind only when the run's uid could use it anyway through its "other" permission bits.
-fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
+fn own(run: &Run<Setup>, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
     // The path is resolved once (O_PATH), its real name read from that fd, and the tree
     // cloned from the same fd: a detached clone's /proc link shows only "/", and resolving
     // twice would let a swapped symlink pick what is checked and what is bound.
@@ -420,7 +420,10 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
     let flags = libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE;
     let ty = st.st_mode & libc::S_IFMT;
     let dir = ty == libc::S_IFDIR;
-    let ids = format!("{}:{} on disk is {}:{} inside", run.outer_uid, run.outer_gid, run.app_uid, run.app_gid);
+    let ids = format!(
+        "{}:{} on disk is {}:{} inside",
+        run.ids.outer_uid, run.ids.outer_gid, run.ids.app_uid, run.ids.app_gid
+    );
     // Device nodes, sockets, fifos: owning one would let the program chmod the host's node.
     // A system tree (/etc, /usr, root's or a user's home…) is never idmapped: as root that
     // would make the host's own files the program's to read and rewrite. It is bound as
@@ -466,7 +469,7 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
             "plain bind: {fs} cannot be idmapped ({}); the run uses it through its other-permissions \
              and what it makes belongs to uid {}",
             crate::error::strerror(e),
-            run.app_uid
+            run.ids.app_uid
         ),
     ))
 }
@@ -643,7 +646,7 @@ fn mount_at_fd(fd: c_int, src: Option<&[u8]>, fstype: &[u8], flags: libc::c_ulon
     sys::mount(src, path.as_bytes(), Some(fstype), flags, Some(data))
 }
 
-pub fn jail(run: &mut Run, plan: Plan) -> Result<()> {
+pub fn jail(run: &mut Run<Init>, plan: Plan) -> Result<()> {
     let entries = plan.0;
     sys::mount(Some(b"tmpfs"), STAGE, Some(b"tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(b"size=1m,mode=755"))
         .ctx("filesystem", "root tmpfs")?;
@@ -682,7 +685,7 @@ pub fn default_workdir(policy: &crate::Policy) -> Option<Vec<u8>> {
     }
 }
 
-pub fn resolve_workdir(run: &mut Run) -> Result<()> {
+pub fn resolve_workdir(run: &mut Run<Setup>) -> Result<()> {
     run.workdir = default_workdir(run.policy);
     if run.policy.workdir.as_deref() == Some("") && run.workdir.is_none() {
         // cwd unreadable is not the same as cwd = "/": tell the two apart.

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::policy::{Landlock, MountKind, Net};
-use crate::run::Run;
+use crate::run::{App, Run, Setup};
 use crate::sys::{self, c_int};
 use alloc::format;
 use alloc::string::String;
@@ -50,11 +50,11 @@ struct PathBeneath {
 
 /// In the supervisor, before anything starts: what Landlock will do, for the report, and
 /// refuse early when it is required and missing.
-pub fn check(run: &mut Run) -> Result<()> {
+pub fn check(run: &mut Run<Setup>) -> Result<()> {
     let p = run.policy;
     let abi = abi();
-    run.landlock_abi = abi;
-    run.landlock_note = if p.landlock == Landlock::Off {
+    run.s.app.landlock_abi = abi;
+    run.s.landlock_note = if p.landlock == Landlock::Off {
         "off (by request)".into()
     } else if abi == 0 {
         if p.landlock == Landlock::On {
@@ -62,7 +62,7 @@ pub fn check(run: &mut Run) -> Result<()> {
         }
         "unavailable on this kernel (skipped)".into()
     } else {
-        let (net, scoped) = layers(run, abi);
+        let (net, scoped) = layers(p, abi);
         note(abi, net, scoped, p.net)
     };
     Ok(())
@@ -112,20 +112,20 @@ fn note(abi: u32, net_rules: u64, scoped: u64, net: Net) -> String {
 }
 
 /// TCP rules when there is no network at all; signal and abstract-socket scoping (ABI 6+).
-fn layers(run: &Run, abi: u32) -> (u64, u64) {
-    let net = if run.policy.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
+fn layers(p: &crate::Policy, abi: u32) -> (u64, u64) {
+    let net = if p.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
     let scoped = if abi >= 6 { SCOPE_ALL } else { 0 };
     (net, scoped)
 }
 
-pub fn restrict(run: &mut Run) -> Result<()> {
+pub fn restrict(run: &mut Run<App>) -> Result<()> {
     let p = run.policy;
-    let abi = run.landlock_abi;
+    let abi = run.s.app.landlock_abi;
     if p.landlock == Landlock::Off || abi == 0 {
         return Ok(());
     }
     let all = fs_rights(abi);
-    let (net, scoped) = layers(run, abi);
+    let (net, scoped) = layers(p, abi);
     let attr = RulesetAttr { fs: all, net, scoped };
     // Older kernels reject unknown trailing fields: pass only what this ABI knows.
     let size = match abi {
@@ -171,9 +171,7 @@ pub fn restrict(run: &mut Run) -> Result<()> {
         .map_err(|e| Error::new("landlock", "rule for the target", e))?;
     let r = sys::landlock_restrict_self(rs).map_err(|e| Error::new("landlock", "restrict_self", e));
     sys::close(rs);
-    r?;
-    run.landlock_note = note(abi, net, scoped, p.net);
-    Ok(())
+    r
 }
 
 fn path_str(p: &[u8]) -> String {

@@ -8,6 +8,7 @@ extern crate alloc;
 
 pub mod cgroup;
 pub mod cgroup_step;
+pub mod channel;
 pub mod cleaner;
 pub mod environ;
 pub mod error;
@@ -29,10 +30,11 @@ pub mod supervisor;
 pub mod sys;
 pub mod tree;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, EXIT_SETUP};
 pub use policy::Policy;
-pub use run::{Run, Target, EXIT_SETUP};
+pub use run::{Run, Target};
 
+use channel::Channels;
 use ns::Side;
 
 /// Contain the current process and exec `target` inside. Never returns: this process
@@ -40,30 +42,33 @@ use ns::Side;
 /// of the new namespaces. Any failed step prints `sandbox: <step>: <reason>` and exits 125
 /// before the program runs.
 pub fn arm(policy: &Policy, target: Target) -> ! {
-    let mut run = Run::new(policy, target);
-    let r = &mut run;
+    let mut r = Run::new(policy, target);
     // --- supervisor, in the caller's namespaces
     r.step("run-ids", run::check_ids);
     r.step("workdir", fs::resolve_workdir);
     let owned = r.step("idmap", fs::own_sources);
-    (r.report_fd, r.meta_fd) = r.step("report-files", |r| report::open_files(r.policy));
+    r.s.reports = r.step("report-files", |r| report::open_files(r.policy));
     r.step("cleaner", cleaner::spawn);
     r.step("cgroup", cgroup_step::setup);
-    r.mechs = r.step("mechanisms", |r| mechanism::choose(&r.policy.limits, r.cg.as_ref()));
-    r.env = r.step("environment", |r| Ok(environ::for_run(r.target.envp, r.cg.as_ref())));
+    r.s.app.mechs = r.step("mechanisms", |r| mechanism::choose(&r.policy.limits, r.s.cg.as_ref()));
+    r.s.app.env = r.step("environment", |r| Ok(environ::for_run(r.target.envp, r.s.cg.as_ref())));
     r.step("seccomp-compile", seccomp_step::compile);
     r.step("landlock-check", landlock::check);
     r.step("output-pipes", output::pipes);
     r.step("signals", process::block_signals);
-    r.step("channels", run::channels);
-    if let Side::Parent(_) = r.step("namespaces", ns::clone_init) {
-        drop(owned); // init alone holds the idmapped trees now
-        r.step("cgroup-attach", supervisor::attach);
-        r.step("run-id-map", ns::map_run_ids);
-        r.step("go", supervisor::go);
-        let watch = r.step("supervise", supervisor::watch);
-        supervisor::run(r, watch)
-    }
+    r.s.channels = Some(r.step("channels", |_| Channels::new()));
+    let mut r = match r.step("namespaces", ns::clone_init) {
+        Side::Parent(init) => {
+            drop(owned); // init alone holds the idmapped trees now
+            let mut r = r.into_supervisor(init);
+            r.step("cgroup-attach", supervisor::attach);
+            r.step("run-id-map", ns::map_run_ids);
+            r.step("go", supervisor::go);
+            let watch = r.step("supervise", supervisor::watch);
+            supervisor::run(r, watch)
+        }
+        Side::Child => r.into_init(),
+    };
     // --- init: pid 1 of the new pid namespace
     r.step("id-map", ns::map_ids);
     r.step("sync", ns::wait_for_supervisor);
@@ -75,10 +80,13 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("network", net::setup);
     r.step("filesystem", |r| fs::jail(r, mounts));
     r.step("output-readers", output::close_readers);
-    if let Side::Parent(app) = r.step("fork-app", process::fork_app) {
-        let sfd = r.step("init-signals", process::init_signals);
-        process::init_loop(r, app, sfd)
-    }
+    let mut r = match r.step("fork-app", process::fork_app) {
+        Side::Parent(app) => {
+            let sfd = r.step("init-signals", process::init_signals);
+            process::init_loop(r, app, sfd)
+        }
+        Side::Child => r.into_app(),
+    };
     // --- app: pid 2, becomes the program
     r.step("rlimits", rlimits::apply);
     r.step("identity", identity::drop_all);

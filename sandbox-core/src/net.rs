@@ -2,11 +2,11 @@
 
 use crate::error::{Ctx, Result};
 use crate::policy::Net;
-use crate::run::Run;
+use crate::run::{Init, Run};
 use crate::sys;
 
 /// Bring `lo` up with one ioctl; cheaper than a netlink conversation.
-pub fn setup(run: &mut Run) -> Result<()> {
+pub fn setup(run: &mut Run<Init>) -> Result<()> {
     if run.policy.net != Net::Loopback {
         return Ok(());
     }

@@ -174,6 +174,23 @@ impl Report {
     }
 }
 
+/// `--report` and `--meta`, opened before anything runs (an unwritable path is a setup
+/// error, not a lost report).
+#[derive(Default)]
+pub struct ReportFiles {
+    pub report: Option<sys::Fd>,
+    pub meta: Option<sys::Fd>,
+}
+
+impl ReportFiles {
+    /// The XX report of a run that never started, to the files or the policy's paths.
+    pub fn setup_error(&mut self, policy: &crate::Policy, msg: &str) {
+        let raw = |f: Option<sys::Fd>| f.map_or(-1, sys::Fd::into_raw);
+        let fds = (raw(self.report.take()), raw(self.meta.take()));
+        write_setup_error(policy, fds, crate::error::EXIT_SETUP, msg);
+    }
+}
+
 /// Write the XX report of a run that failed before it started, to the files already opened
 /// (`fds`, -1 when not yet) or else to the policy's paths. Best effort: the error itself is
 /// what the caller prints, and a report that cannot be written is said on stderr.
@@ -194,18 +211,17 @@ pub fn write_setup_error(policy: &crate::Policy, fds: (i32, i32), code: i32, mes
 }
 
 /// Open the report and meta files in the supervisor, before the run (its view of paths):
-/// (report, meta), -1 for a file not asked for.
-pub fn open_files(policy: &crate::Policy) -> crate::error::Result<(i32, i32)> {
-    let open = |p: &Option<alloc::string::String>| -> crate::error::Result<i32> {
+/// None for a file not asked for.
+pub fn open_files(policy: &crate::Policy) -> crate::error::Result<ReportFiles> {
+    let open = |p: &Option<alloc::string::String>| -> crate::error::Result<Option<sys::Fd>> {
         match p {
-            None => Ok(-1),
-            Some(path) => {
-                sys::openat(sys::AT_FDCWD, path.as_bytes(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)
-                    .map_err(|e| crate::error::Error::new("report", path.clone(), e))
-            }
+            None => Ok(None),
+            Some(path) => sys::create_fd(path.as_bytes(), 0o644)
+                .map(Some)
+                .map_err(|e| crate::error::Error::new("report", path.clone(), e)),
         }
     };
-    Ok((open(&policy.report)?, open(&policy.meta)?))
+    Ok(ReportFiles { report: open(&policy.report)?, meta: open(&policy.meta)? })
 }
 
 pub fn write(fd: i32, text: &str) -> Result<(), i32> {

@@ -126,7 +126,7 @@ fn default_profile_denies_admin_and_debug_calls() {
         // Nested filters are fine, listeners are not.
         let nested = build(&Seccomp::None, &Options::default()).unwrap();
         check!(install(&nested, 0).is_ok(), 13);
-        check!(install(&nested, FLAG_NEW_LISTENER) == Err(libc::EPERM), 14);
+        check!(install(&nested, FLAG_NEW_LISTENER).err() == Some(libc::EPERM), 14);
         0
     });
     assert_eq!(out, Out::Exit(0));
@@ -298,7 +298,7 @@ fn strict_notify_lets_a_supervisor_answer() {
             libc::close(sv[0]);
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             let Ok(Some(lfd)) = install(&prog, FLAG_NEW_LISTENER) else { libc::_exit(1) };
-            if send_fd(sv[1], lfd).is_err() {
+            if send_fd(sv[1], lfd.raw()).is_err() {
                 libc::_exit(2);
             }
             let r = crate::sys::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
@@ -307,14 +307,12 @@ fn strict_notify_lets_a_supervisor_answer() {
     }
     unsafe { libc::close(sv[1]) };
     let lfd = recv_fd(sv[0]).expect("listener fd");
-    let (id, nr) = recv_notif(lfd).expect("notification");
+    let (id, nr) = recv_notif(lfd.raw()).expect("notification");
     assert_eq!(nr as libc::c_long, libc::SYS_socket);
-    respond_errno(lfd, id, libc::EPERM).unwrap();
+    respond_errno(lfd.raw(), id, libc::EPERM).unwrap();
     assert_eq!(wait(pid), Out::Exit(0));
-    unsafe {
-        libc::close(lfd);
-        libc::close(sv[0]);
-    }
+    drop(lfd);
+    unsafe { libc::close(sv[0]) };
 }
 
 #[test]

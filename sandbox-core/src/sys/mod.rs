@@ -58,12 +58,65 @@ macro_rules! sc {
     };
 }
 
+mod socket;
+pub use socket::{recv_fd, recv_notif, respond_errno, send_fd, socketpair_fds};
+
 /// A NUL-terminated copy of `s` for passing to the kernel.
 pub fn cstr(s: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(s.len() + 1);
     v.extend_from_slice(s);
     v.push(0);
     v
+}
+
+// ---- owned descriptors -------------------------------------------------------------------
+
+/// A descriptor this process owns: closed with the raw close(2) when dropped (never libc's,
+/// which a preloaded program could interpose). Only the wrappers here make one, from a
+/// descriptor the kernel has just returned.
+#[derive(Debug)]
+pub struct Fd(c_int);
+
+impl Fd {
+    pub fn raw(&self) -> c_int {
+        self.0
+    }
+    /// Give up ownership: the caller closes it (or hands it on).
+    pub fn into_raw(self) -> c_int {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
+    /// Take ownership of a descriptor.
+    ///
+    /// # Safety
+    /// `fd` is open, and nothing else closes it or uses it after this `Fd` is dropped.
+    pub unsafe fn from_raw(fd: c_int) -> Fd {
+        Fd(fd)
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        close(self.0);
+    }
+}
+
+fn owned(fd: usize) -> Fd {
+    Fd(fd as c_int)
+}
+
+/// `pipe2` as owned descriptors: [read end, write end].
+pub fn pipe(flags: c_int) -> R<[Fd; 2]> {
+    pipe2(flags).map(|[r, w]| [Fd(r), Fd(w)])
+}
+/// Create or truncate `path` for writing, owned.
+pub fn create_fd(path: &[u8], mode: u32) -> R<Fd> {
+    openat(AT_FDCWD, path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, mode).map(|f| owned(f as usize))
+}
+/// `openat(AT_FDCWD)` as an owned descriptor.
+pub fn open_fd(path: &[u8], flags: c_int) -> R<Fd> {
+    open(path, flags).map(|f| owned(f as usize))
 }
 
 // ---- files -------------------------------------------------------------------------------
@@ -129,8 +182,17 @@ pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> R<()> {
 pub fn dup3(old: c_int, new: c_int, flags: c_int) -> R<c_int> {
     sc!(libc::SYS_dup3, old, new, flags).map(|f| f as c_int)
 }
-pub fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> R<usize> {
-    sc!(libc::SYS_fcntl, fd, cmd, arg)
+/// O_NONBLOCK on (the other status flags are dropped: only used on our own pipes).
+pub fn set_nonblocking(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETFL, libc::O_NONBLOCK).map(drop)
+}
+/// Keep `fd` open across exec (clear FD_CLOEXEC).
+pub fn keep_on_exec(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETFD, 0).map(drop)
+}
+/// A pipe's buffer size (F_SETPIPE_SZ): the size the kernel granted.
+pub fn set_pipe_size(fd: c_int, size: usize) -> R<usize> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETPIPE_SZ, size)
 }
 pub fn pipe2(flags: c_int) -> R<[c_int; 2]> {
     let mut fds = [0 as c_int; 2];
@@ -400,8 +462,25 @@ pub fn wait4(pid: c_int, options: c_int, ru: Option<&mut libc::rusage>) -> R<(c_
 pub fn setsid() -> R<()> {
     sc!(libc::SYS_setsid).map(drop)
 }
-pub fn prctl(op: c_int, a: c_ulong, b: c_ulong, c: c_ulong, d: c_ulong) -> R<usize> {
-    sc!(libc::SYS_prctl, op, a, b, c, d)
+/// Die with signal `sig` when the parent exits.
+pub fn prctl_set_pdeathsig(sig: c_int) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, sig, 0, 0, 0).map(drop)
+}
+pub fn prctl_set_no_new_privs() -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).map(drop)
+}
+pub fn prctl_get_no_new_privs() -> R<bool> {
+    sc!(libc::SYS_prctl, libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0).map(|v| v == 1)
+}
+/// Drop capability `cap` from the bounding set.
+pub fn prctl_capbset_drop(cap: u32) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_CAPBSET_DROP, cap, 0, 0, 0).map(drop)
+}
+pub fn prctl_clear_ambient_caps() -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0).map(drop)
+}
+pub fn prctl_set_securebits(bits: u64) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_SECUREBITS, bits, 0, 0, 0).map(drop)
 }
 pub fn setresuid(u: u32) -> R<()> {
     sc!(libc::SYS_setresuid, u, u, u).map(drop)
@@ -520,9 +599,11 @@ pub fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
 
 // ---- seccomp and landlock ----------------------------------------------------------------
 
-pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<usize> {
+/// Install a seccomp filter; with SECCOMP_FILTER_FLAG_NEW_LISTENER, the listener (owned).
+pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<Option<Fd>> {
     let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
-    sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)
+    let r = sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)?;
+    Ok((flags & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as c_uint != 0).then(|| owned(r)))
 }
 /// Issue an arbitrary syscall number with arguments (used by the containment probe).
 pub fn probe(n: c_long, a: usize) -> R<usize> {
@@ -569,10 +650,6 @@ pub unsafe fn c_bytes<'a>(p: *const u8) -> &'a [u8] {
         }
         core::slice::from_raw_parts(p, n)
     }
-}
-
-pub fn socketpair(domain: c_int, ty: c_int, sv: &mut [c_int; 2]) -> R<()> {
-    sc!(libc::SYS_socketpair, domain, ty, 0, sv.as_mut_ptr()).map(drop)
 }
 
 /// Number of CPUs this process may run on.
