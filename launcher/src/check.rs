@@ -78,8 +78,7 @@ pub fn run(policy: &Policy) -> i32 {
     for (what, held) in sandbox_core::landlock::missing_layers(abi, policy.net) {
         println!("  landlock layer missing: {what}: {held}");
     }
-    let clone3 = sys::probe(libc::SYS_clone3, 0);
-    println!("clone3: {}", yes(clone3 != Err(libc::ENOSYS)));
+    println!("clone3: {}", yes(sys::has_clone3()));
     let pidfd = sys::pidfd_open(sys::getpid());
     if let Ok(fd) = pidfd {
         sys::close(fd);

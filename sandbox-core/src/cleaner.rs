@@ -41,7 +41,7 @@ pub fn spawn(run: &mut Run<Setup>) -> Result<()> {
             // this pid stops it; then the supervisor's own removal still runs (fail-safe).
             let _ = sys::setsid();
             for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGPIPE] {
-                let _ = sys::signal_disposition(sig, libc::SIG_IGN);
+                let _ = sys::signal_disposition(sig, sys::Disposition::Ignore);
             }
             let mut b = [0u8; 1];
             while let Ok(n) = sys::read(r, &mut b) {

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::policy::{Landlock, MountKind, Net};
 use crate::run::{App, Run, Setup};
-use crate::sys::{self, c_int};
+use crate::sys;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,7 +17,6 @@ const READ_DIR: u64 = 1 << 3;
 const IOCTL_DEV: u64 = 1 << 15;
 const NET_TCP: u64 = (1 << 0) | (1 << 1);
 const SCOPE_ALL: u64 = (1 << 0) | (1 << 1);
-const RULE_PATH_BENEATH: u32 = 1;
 
 /// Filesystem rights the kernel knows at each ABI (index = ABI).
 fn fs_rights(abi: u32) -> u64 {
@@ -32,20 +31,7 @@ fn fs_rights(abi: u32) -> u64 {
 
 /// The ABI version, 0 when the kernel lacks Landlock or it is disabled.
 pub fn abi() -> u32 {
-    sys::landlock_create_ruleset(core::ptr::null(), 0, 1).map_or(0, |v| v as u32)
-}
-
-#[repr(C)]
-struct RulesetAttr {
-    fs: u64,
-    net: u64,
-    scoped: u64,
-}
-
-#[repr(C, packed)]
-struct PathBeneath {
-    allowed: u64,
-    fd: c_int,
+    sys::landlock_abi().unwrap_or(0)
 }
 
 /// In the supervisor, before anything starts: what Landlock will do, for the report, and
@@ -126,15 +112,8 @@ pub fn restrict(run: &mut Run<App>) -> Result<()> {
     }
     let all = fs_rights(abi);
     let (net, scoped) = layers(p, abi);
-    let attr = RulesetAttr { fs: all, net, scoped };
-    // Older kernels reject unknown trailing fields: pass only what this ABI knows.
-    let size = match abi {
-        1..=3 => 8,
-        4 | 5 => 16,
-        _ => 24,
-    };
-    let rs = sys::landlock_create_ruleset(&attr as *const RulesetAttr as *const u8, size, 0)
-        .map_err(|e| Error::new("landlock", "create ruleset", e))?;
+    let rs =
+        sys::landlock_create_ruleset(all, net, scoped, abi).map_err(|e| Error::new("landlock", "create ruleset", e))?;
 
     let read = EXECUTE | READ_FILE | READ_DIR;
     let mut rules: Vec<(Vec<u8>, u64)> = alloc::vec![
@@ -159,19 +138,15 @@ pub fn restrict(run: &mut Run<App>) -> Result<()> {
         if sys::fstat(fd).map(|s| s.st_mode & libc::S_IFMT != libc::S_IFDIR).unwrap_or(false) {
             allowed &= EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | IOCTL_DEV;
         }
-        let rule = PathBeneath { allowed, fd };
-        let r = sys::landlock_add_rule(rs, RULE_PATH_BENEATH, &rule as *const PathBeneath as *const u8, 0);
+        let r = sys::landlock_allow_beneath(rs.raw(), fd, allowed);
         sys::close(fd);
         r.map_err(|e| Error::new("landlock", format!("rule for {}", path_str(path)), e))?;
     }
     // The target is exec'd through the descriptor the launcher checked, which lies outside
     // the new root: allow exactly that file to be read and executed.
-    let rule = PathBeneath { allowed: EXECUTE | READ_FILE, fd: run.target.fd };
-    sys::landlock_add_rule(rs, RULE_PATH_BENEATH, &rule as *const PathBeneath as *const u8, 0)
+    sys::landlock_allow_beneath(rs.raw(), run.target.fd, EXECUTE | READ_FILE)
         .map_err(|e| Error::new("landlock", "rule for the target", e))?;
-    let r = sys::landlock_restrict_self(rs).map_err(|e| Error::new("landlock", "restrict_self", e));
-    sys::close(rs);
-    r
+    sys::landlock_restrict_self(rs.raw()).map_err(|e| Error::new("landlock", "restrict_self", e))
 }
 
 fn path_str(p: &[u8]) -> String {

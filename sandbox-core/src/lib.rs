@@ -131,4 +131,84 @@ mod tests {
         assert_eq!(seen.len(), arm.len(), "every step name is unique, so grepping an error finds its step: {arm:?}");
         assert_eq!(readme_steps(), arm, "README's \"The order of containment\" and arm() disagree");
     }
+
+    /// Every source file of the crate but tests: (top-level module, text).
+    fn sources() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut out = Vec::new();
+        let mut dirs = vec![root.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("tests.rs") {
+                    let rel = p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                    let top = rel.split('/').next().unwrap().trim_end_matches(".rs").to_string();
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    // Unit tests at the end of a file are not part of the structure.
+                    let text = text.split("#[cfg(test)]\nmod tests").next().unwrap().to_string();
+                    out.push((top, text));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn unsafe_lives_only_in_sys() {
+        let outside: Vec<_> = sources().into_iter().filter(|(m, t)| m != "sys" && t.contains("unsafe")).collect();
+        assert!(outside.is_empty(), "unsafe outside sys/: {:?}", outside.iter().map(|o| &o.0).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn no_import_cycle_between_modules() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (m, text) in sources() {
+            let d = deps.entry(m.clone()).or_default();
+            for part in text.split("crate::").skip(1) {
+                let name: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if name != m {
+                    d.insert(name);
+                }
+            }
+            for group in text.split("use crate::{").skip(1) {
+                let group = &group[..group.find('}').unwrap_or(0)];
+                for item in group.split(',') {
+                    let name = item.trim().split("::").next().unwrap().to_string();
+                    if !name.is_empty() && name != m {
+                        d.insert(name);
+                    }
+                }
+            }
+        }
+        let known: BTreeSet<String> = deps.keys().cloned().collect();
+        assert!(known.len() > 20, "{known:?}");
+        // Depth-first search for a back edge.
+        fn visit(
+            m: &str,
+            deps: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
+            if let Some(i) = path.iter().position(|p| p == m) {
+                panic!("import cycle: {:?}", &path[i..]);
+            }
+            if !done.insert(m.to_string()) {
+                return;
+            }
+            path.push(m.to_string());
+            for d in deps.get(m).into_iter().flatten() {
+                if deps.contains_key(d) {
+                    visit(d, deps, path, done);
+                }
+            }
+            path.pop();
+        }
+        let mut done = BTreeSet::new();
+        for m in deps.keys() {
+            visit(m, &deps, &mut Vec::new(), &mut done);
+        }
+    }
 }

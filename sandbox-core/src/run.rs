@@ -27,11 +27,11 @@ pub const RUN_ID_BASE: u32 = 0x4d00_0000;
 pub const RUN_ID_SPAN: u32 = 1 << 22;
 
 /// What the launcher (or the preload library) hands to `arm()`: the exact file to exec and
-/// its argv/envp as NUL-terminated pointer arrays (each ending in a null pointer).
+/// its argv/envp.
 pub struct Target<'a> {
     pub fd: c_int,
-    pub argv: &'a [*const u8],
-    pub envp: &'a [*const u8],
+    pub argv: sys::CStrArray<'a>,
+    pub envp: sys::CStrArray<'a>,
     /// The program's name, for messages.
     pub name: &'a str,
     /// A `#!` script: the fd must stay open across exec (the kernel passes /dev/fd/N).
@@ -78,7 +78,7 @@ pub struct ForApp {
     /// The compiled seccomp program, built once before the clone.
     pub filter: Vec<libc::sock_filter>,
     /// The environment actually passed, when it is not the target's (see environ.rs).
-    pub env: Option<crate::environ::Env>,
+    pub env: Option<sys::CStrVec>,
     /// Landlock ABI of the kernel (0: none), probed once by the supervisor.
     pub landlock_abi: u32,
     /// The caller's signal mask, restored just before exec.
@@ -336,7 +336,7 @@ pub fn check_ids(run: &mut Run<Setup>) -> Result<()> {
 }
 
 impl Run<'_, App> {
-    pub fn envp(&self) -> &[*const u8] {
-        self.s.app.env.as_ref().map_or(self.target.envp, |e| e.envp())
+    pub fn envp(&self) -> sys::CStrArray<'_> {
+        self.s.app.env.as_ref().map_or(self.target.envp, |e| e.as_array())
     }
 }

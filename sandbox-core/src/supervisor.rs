@@ -86,7 +86,7 @@ pub fn attach(run: &mut Run<Supervisor>) -> crate::Result<()> {
 pub fn go(run: &mut Run<Supervisor>) -> crate::Result<()> {
     // A reader that went away (of the relay, or of our stderr) is an EPIPE to handle, never
     // the supervisor's death before the report. Only here: init and the app keep theirs.
-    let _ = sys::signal_disposition(libc::SIGPIPE, libc::SIG_IGN);
+    let _ = sys::signal_disposition(libc::SIGPIPE, sys::Disposition::Ignore);
     run.s.chan.go().map_err(|e| crate::Error::new("go", "write", e))
 }
 
@@ -352,7 +352,7 @@ fn finish(
 /// End the supervisor with the app's signal, so the shell sees a signal death too.
 fn die_by(sig: c_int) -> ! {
     let _ = sys::prlimit(libc::RLIMIT_CORE as i32, 0, 0);
-    let _ = sys::signal_disposition(sig, libc::SIG_DFL);
+    let _ = sys::signal_disposition(sig, sys::Disposition::Default);
     let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));
     let _ = sys::kill(sys::getpid(), sig);
     sys::exit(128 + sig)

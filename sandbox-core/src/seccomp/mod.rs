@@ -78,11 +78,6 @@ pub fn check_file(text: &str) -> Result<(), String> {
     profiles::guard_setid(&mut rules).map_err(|n| format!("its own argument rule on {n} would defeat the set-id guard"))
 }
 
-/// Instruction count of a program (for benches and reports).
-pub fn stats(prog: &[sock_filter]) -> usize {
-    prog.len()
-}
-
 /// Install `prog` on the calling thread (FLAG_TSYNC: all threads). The caller has set
 /// no_new_privs. With FLAG_NEW_LISTENER the listener fd (close-on-exec) is returned.
 ///
@@ -100,5 +95,5 @@ pub fn install(prog: &[sock_filter], flags: c_uint) -> Result<Option<sys::Fd>, i
 
 /// True when this process runs under our filter with no_new_privs set.
 pub fn contained() -> bool {
-    sys::probe(PROBE_NR as _, PROBE_MAGIC as usize) == Err(PROBE_ERRNO) && sys::prctl_get_no_new_privs() == Ok(true)
+    sys::unassigned_syscall(PROBE_NR, PROBE_MAGIC) == Err(PROBE_ERRNO) && sys::prctl_get_no_new_privs() == Ok(true)
 }

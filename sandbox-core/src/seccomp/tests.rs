@@ -117,9 +117,12 @@ fn default_profile_denies_admin_and_debug_calls() {
         check!(sc(libc::SYS_io_uring_setup, [1, 0, 0, 0, 0, 0]) == Err(libc::EPERM), 5);
         check!(sc(libc::SYS_bpf, [0; 6]) == Err(libc::EPERM), 6);
         // TIOCSTI refused even with junk in the upper half of the command word.
-        check!(crate::sys::ioctl(-1, 0x5412, 0) == Err(libc::EPERM), 7);
-        check!(crate::sys::ioctl(-1, 0x1_0000_5412, 0) == Err(libc::EPERM), 8);
-        check!(crate::sys::ioctl(-1, 0x5401 /* TCGETS */, 0) == Err(libc::EBADF), 9);
+        // SAFETY: fd -1 and a null argument: the kernel (or the filter) refuses before
+        // reading anything.
+        let ioctl = |req| unsafe { crate::sys::ioctl(-1, req, 0) };
+        check!(ioctl(0x5412) == Err(libc::EPERM), 7);
+        check!(ioctl(0x1_0000_5412) == Err(libc::EPERM), 8);
+        check!(ioctl(0x5401 /* TCGETS */) == Err(libc::EBADF), 9);
         check!(sc(libc::SYS_personality, [0x0006 /* PER_BSD */, 0, 0, 0, 0, 0]) == Err(libc::EPERM), 10);
         check!(sc(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]).is_ok(), 11);
         check!(sc(libc::SYS_personality, [0, 0, 0, 0, 0, 0]).is_ok(), 12);
@@ -146,13 +149,15 @@ fn probe_tells_contained_from_not() {
 fn exec_true(cookie: u64, quiet_stdout: bool) -> i32 {
     let argv = [c"true".as_ptr().cast::<u8>(), core::ptr::null()];
     let envp = [core::ptr::null()];
+    // SAFETY: null-terminated arrays of static C strings.
+    let (argv, envp) = unsafe { (crate::sys::CStrArray::new(&argv), crate::sys::CStrArray::new(&envp)) };
     if quiet_stdout {
         let _ = crate::sys::open(b"/dev/null", libc::O_WRONLY).and_then(|fd| crate::sys::dup3(fd, 1, 0));
     }
     let Ok(fd) = crate::sys::open(b"/bin/true", libc::O_PATH) else {
         return 22;
     };
-    crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie);
+    crate::sys::execveat(fd, argv, envp, libc::AT_EMPTY_PATH, cookie);
     25
 }
 
@@ -168,11 +173,11 @@ fn exec_wrong(how: u32, cookie: u64) -> i32 {
             let a = [c"/bin/true".as_ptr() as usize, argv.as_ptr() as usize, envp.as_ptr() as usize, 0, 0, 0];
             let _ = sc(libc::SYS_execve, a);
         }
-        1 => {
-            crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ 1);
-        }
-        _ => {
-            crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ (1 << 40));
+        how => {
+            // SAFETY: null-terminated arrays of static C strings.
+            let (a, e) = unsafe { (crate::sys::CStrArray::new(&argv), crate::sys::CStrArray::new(&envp)) };
+            let bad = if how == 1 { cookie ^ 1 } else { cookie ^ (1 << 40) };
+            crate::sys::execveat(fd, a, e, libc::AT_EMPTY_PATH, bad);
         }
     }
     23
@@ -380,7 +385,7 @@ fn timing_of_build_and_install() {
         installs.sort();
         println!(
             "seccomp {name:8} insns={:4} build={:6} ns install(median of 10)={:6} ns",
-            stats(&prog),
+            prog.len(),
             build_ns,
             installs[5]
         );

@@ -432,7 +432,8 @@ pub fn clone3_into_cgroup(flags: u64, cgroup: c_int) -> R<c_int> {
 pub fn unshare(flags: c_int) -> R<()> {
     sc!(libc::SYS_unshare, flags).map(drop)
 }
-pub fn execveat(fd: c_int, argv: &[*const u8], envp: &[*const u8], flags: c_int, cookie: u64) -> Errno {
+pub fn execveat(fd: c_int, argv: CStrArray, envp: CStrArray, flags: c_int, cookie: u64) -> Errno {
+    let (argv, envp) = (argv.as_ptrs(), envp.as_ptrs());
     let empty = b"\0";
     // The sixth argument is ignored by the kernel for execveat; the seccomp filter checks it
     // against this run's cookie so that only the sandbox's own exec passes (see seccomp).
@@ -553,8 +554,17 @@ struct KSigaction {
     restorer: usize,
     mask: u64,
 }
-/// Set a signal to SIG_DFL or SIG_IGN (no handlers: nothing here runs in signal context).
-pub fn signal_disposition(sig: c_int, handler: usize) -> R<()> {
+/// What a signal does: no handlers, so nothing of ours ever runs in signal context.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Disposition {
+    Default,
+    Ignore,
+}
+pub fn signal_disposition(sig: c_int, d: Disposition) -> R<()> {
+    let handler = match d {
+        Disposition::Default => libc::SIG_DFL,
+        Disposition::Ignore => libc::SIG_IGN,
+    };
     let a = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
     sc!(libc::SYS_rt_sigaction, sig, &a as *const KSigaction, 0, 8).map(drop)
 }
@@ -593,8 +603,24 @@ pub fn now_ns() -> u64 {
 pub fn socket(domain: c_int, ty: c_int, proto: c_int) -> R<c_int> {
     sc!(libc::SYS_socket, domain, ty | libc::SOCK_CLOEXEC, proto).map(|f| f as c_int)
 }
-pub fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
+/// Any ioctl(2).
+///
+/// # Safety
+/// When `req` takes a pointer, `arg` is the address of live memory of the size `req`
+/// reads or writes. Prefer a typed wrapper (`set_interface_flags`, `fionread`…).
+pub unsafe fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
     sc!(libc::SYS_ioctl, fd, req, arg)
+}
+/// SIOCSIFFLAGS: set the flags of interface `name` (at most 15 bytes) through socket `sock`.
+pub fn set_interface_flags(sock: c_int, name: &[u8], flags: u16) -> R<()> {
+    // struct ifreq: 16 bytes of name, then the flags (short) in the union.
+    let mut ifr = [0u8; 40];
+    if name.len() > 15 {
+        return Err(libc::EINVAL);
+    }
+    ifr[..name.len()].copy_from_slice(name);
+    ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+    sc!(libc::SYS_ioctl, sock, libc::SIOCSIFFLAGS, ifr.as_mut_ptr()).map(drop)
 }
 
 // ---- seccomp and landlock ----------------------------------------------------------------
@@ -605,15 +631,51 @@ pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<Option
     let r = sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)?;
     Ok((flags & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as c_uint != 0).then(|| owned(r)))
 }
-/// Issue an arbitrary syscall number with arguments (used by the containment probe).
-pub fn probe(n: c_long, a: usize) -> R<usize> {
-    sc!(n, a)
+/// A system call number no kernel assigns (the containment probe's marker), with one
+/// plain-number argument: only a seccomp filter can answer it with anything but ENOSYS.
+/// Numbers a kernel could assign are refused here.
+pub fn unassigned_syscall(n: u32, a: u64) -> R<usize> {
+    // x86-64 numbers end below 1024, and x32 ones (bit 30) below 0x4000_0400.
+    if !(0x1000_0000..0x4000_0000).contains(&n) {
+        return Err(libc::EINVAL);
+    }
+    sc!(n as c_long, a)
 }
-pub fn landlock_create_ruleset(attr: *const u8, size: usize, flags: u32) -> R<c_int> {
-    sc!(libc::SYS_landlock_create_ruleset, attr, size, flags).map(|f| f as c_int)
+/// clone3 is there (and not filtered): with no arguments it fails EINVAL, never ENOSYS.
+pub fn has_clone3() -> bool {
+    sc!(libc::SYS_clone3, 0, 0) != Err(libc::ENOSYS)
 }
-pub fn landlock_add_rule(fd: c_int, ty: u32, attr: *const u8, flags: u32) -> R<()> {
-    sc!(libc::SYS_landlock_add_rule, fd, ty, attr, flags).map(drop)
+/// The Landlock ABI version (LANDLOCK_CREATE_RULESET_VERSION).
+pub fn landlock_abi() -> R<u32> {
+    sc!(libc::SYS_landlock_create_ruleset, 0, 0, 1).map(|v| v as u32)
+}
+#[repr(C)]
+struct RulesetAttr {
+    fs: u64,
+    net: u64,
+    scoped: u64,
+}
+/// A ruleset handling `fs` and `net` rights and `scoped` scopes. `abi` says how much of
+/// the attribute to pass: older kernels reject unknown trailing fields.
+pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64, abi: u32) -> R<Fd> {
+    let attr = RulesetAttr { fs, net, scoped };
+    let size: usize = match abi {
+        1..=3 => 8,
+        4 | 5 => 16,
+        _ => 24,
+    };
+    sc!(libc::SYS_landlock_create_ruleset, &attr as *const RulesetAttr, size, 0).map(owned)
+}
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed: u64,
+    fd: c_int,
+}
+const RULE_PATH_BENEATH: u32 = 1;
+/// Allow `allowed` beneath the file or directory open at `fd`.
+pub fn landlock_allow_beneath(ruleset: c_int, fd: c_int, allowed: u64) -> R<()> {
+    let rule = PathBeneath { allowed, fd };
+    sc!(libc::SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &rule as *const PathBeneath, 0).map(drop)
 }
 pub fn landlock_restrict_self(fd: c_int) -> R<()> {
     sc!(libc::SYS_landlock_restrict_self, fd, 0).map(drop)
@@ -633,7 +695,9 @@ pub fn mmap_anon(len: usize) -> R<*mut u8> {
     )
     .map(|p| p as *mut u8)
 }
-pub fn munmap(p: *mut u8, len: usize) {
+/// # Safety
+/// `p..p+len` is a mapping of ours that nothing uses any more.
+pub unsafe fn munmap(p: *mut u8, len: usize) {
     let _ = sc!(libc::SYS_munmap, p, len);
 }
 
@@ -649,6 +713,52 @@ pub unsafe fn c_bytes<'a>(p: *const u8) -> &'a [u8] {
             n += 1;
         }
         core::slice::from_raw_parts(p, n)
+    }
+}
+
+/// A null-terminated array of NUL-terminated strings (an argv or envp from the loader or
+/// the launcher), checked once by whoever makes it.
+#[derive(Clone, Copy)]
+pub struct CStrArray<'a>(&'a [*const u8]);
+
+impl<'a> CStrArray<'a> {
+    /// # Safety
+    /// `ptrs` contains a null pointer, and every pointer before the first null points to a
+    /// NUL-terminated string that lives, unchanged, for `'a`.
+    pub unsafe fn new(ptrs: &'a [*const u8]) -> CStrArray<'a> {
+        CStrArray(ptrs)
+    }
+    /// The pointer array, for execve.
+    pub fn as_ptrs(&self) -> &'a [*const u8] {
+        self.0
+    }
+    /// The strings, without their NULs.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> {
+        // SAFETY: the contract of `new`.
+        self.0.iter().take_while(|p| !p.is_null()).map(|&p| unsafe { c_bytes(p) })
+    }
+}
+
+/// An owned `CStrArray`: NUL-terminated copies and the null-terminated pointer array into
+/// them (moving the copies into the Vec does not move their heap buffers).
+#[derive(Default)]
+pub struct CStrVec {
+    strings: Vec<Vec<u8>>,
+    ptrs: Vec<*const u8>,
+}
+
+impl CStrVec {
+    pub fn push(&mut self, s: &[u8]) {
+        self.ptrs.pop();
+        self.strings.push(cstr(s));
+        self.ptrs.extend(self.strings.last().map(|v| v.as_ptr()));
+        self.ptrs.push(core::ptr::null());
+    }
+    pub fn as_array(&self) -> CStrArray<'_> {
+        if self.ptrs.is_empty() {
+            return CStrArray(&[core::ptr::null()]);
+        }
+        CStrArray(&self.ptrs)
     }
 }
 
