@@ -139,7 +139,6 @@ fn main() {
         &policy,
         &environ::caller_env(),
         Some(&lib),
-        None,
         workdir.as_deref().map(|w| Path::new(OsStr::from_bytes(w))),
     )
     .unwrap_or_else(|e| refuse(&policy, 125, &e));

@@ -20,3 +20,20 @@ pub fn with_cgroup_dir(envp: CStrArray, dir: &str) -> CStrVec {
     env.push(&[CGROUP_DIR, dir.as_bytes()].concat());
     env
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_cgroup_replaces_any_callers_entry_and_the_rest_stays() {
+        let mut caller = CStrVec::default();
+        for kv in [&b"PATH=/usr/bin"[..], b"SANDBOX_CGROUP_DIR=/fake", b"LANG=C"] {
+            caller.push(kv);
+        }
+        let env = with_cgroup_dir(caller.as_array(), "/sys/fs/cgroup/x");
+        let got: Vec<&[u8]> = env.as_array().iter().collect();
+        assert_eq!(got, [&b"PATH=/usr/bin"[..], b"LANG=C", b"SANDBOX_CGROUP_DIR=/sys/fs/cgroup/x"]);
+        assert_eq!(env.as_array().as_ptrs().last(), Some(&core::ptr::null()), "null-terminated");
+    }
+}

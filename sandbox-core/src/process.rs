@@ -103,15 +103,14 @@ pub fn init_loop(run: Run<Init>, app: c_int, sfd: c_int) -> ! {
 /// Only 0, 1, 2 and the descriptors asked for reach the program: everything else is
 /// marked close-on-exec (our own pipes need to live until the exec).
 pub fn close_stray(run: &mut Run<App>) -> Result<()> {
-    sys::close_range(3, !0, libc::CLOSE_RANGE_CLOEXEC).ctx("descriptors", "close_range")?;
     let mut keep = run.policy.keep_fds.clone();
     if run.target.script {
         keep.push(run.target.fd);
     }
-    for fd in keep {
-        sys::keep_on_exec(fd).ctx("descriptors", "keep-fd")?;
-    }
-    Ok(())
+    sys::cloexec_all_except(&keep).map_err(|(fd, e)| match fd {
+        Some(fd) => crate::Error::new("descriptors", alloc::format!("keep-fd {fd}"), e),
+        None => crate::Error::new("descriptors", "close-on-exec", e),
+    })
 }
 
 /// Become the program: exactly the file that was checked, through its descriptor. Returns

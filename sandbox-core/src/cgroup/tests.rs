@@ -89,6 +89,7 @@ fn names_are_checked() {
 #[test]
 fn memory_limit_oom_and_peak() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let limits = Limits { memory: Some(64 << 20), pids: Some(16), ..Limits::default() };
@@ -98,6 +99,7 @@ fn memory_limit_oom_and_peak() {
     let mem_v = host.for_controller("memory").map(|h| h.version);
     if mem_v.is_none() {
         rc.remove().unwrap();
+        eprintln!("skipped: no memory controller on this host");
         return;
     }
     let mem = leaf_with(&rc, Ctl::MEMORY);
@@ -153,6 +155,7 @@ fn memory_limit_oom_and_peak() {
 #[test]
 fn pids_limit_stops_fork_bomb() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let limits = Limits { pids: Some(16), ..Limits::default() };
@@ -161,6 +164,7 @@ fn pids_limit_stops_fork_bomb() {
     if detect::detect().unwrap().for_controller("pids").is_none() {
         assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
         rc.remove().unwrap();
+        eprintln!("pids limit: no pids controller on this host, only the rlimit fallback checked");
         return;
     }
     assert_ne!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
@@ -197,6 +201,7 @@ fn pids_limit_stops_fork_bomb() {
 #[test]
 fn cpu_time_and_quota() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let limits = Limits { cpus_milli: Some(500), time: Some(1_000_000_000), ..Limits::default() };
@@ -236,6 +241,7 @@ fn cpu_time_and_quota() {
 #[test]
 fn v2_leaf_accounts_and_kills() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let host = detect::detect().unwrap();
@@ -268,6 +274,7 @@ fn v2_leaf_accounts_and_kills() {
 #[test]
 fn drop_kills_and_removes() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let rc = RunCgroup::create(&root("drop"), "run-1", &Limits { pids: Some(4), ..Limits::default() }).unwrap();
@@ -287,6 +294,7 @@ fn drop_kills_and_removes() {
 #[test]
 fn from_dir_writes_limits_and_keeps_dir() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     assert!(RunCgroup::from_dir("/tmp", &Limits::default()).is_err());
@@ -325,6 +333,7 @@ fn from_dir_writes_limits_and_keeps_dir() {
 #[test]
 fn unprivileged_caller_falls_back_to_rlimits() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let r = root("unpriv");
@@ -461,6 +470,7 @@ fn measure_run_cost() {
 #[test]
 fn concurrent_runs_share_root() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let r = root("shared");
@@ -492,7 +502,7 @@ fn concurrent_runs_share_root() {
 #[test]
 fn rmdir_waits_for_a_slow_tree() {
     if !is_root() {
-        std::eprintln!("SKIP rmdir_waits_for_a_slow_tree: needs root to create cgroups");
+        eprintln!("skipped: not root (rmdir_waits_for_a_slow_tree creates cgroups)");
         return;
     }
     let host = detect::detect().unwrap();

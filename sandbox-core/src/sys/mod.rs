@@ -190,6 +190,48 @@ pub fn set_nonblocking(fd: c_int) -> R<()> {
 pub fn keep_on_exec(fd: c_int) -> R<()> {
     sc!(libc::SYS_fcntl, fd, libc::F_SETFD, 0).map(drop)
 }
+/// Close `fd` at exec (set FD_CLOEXEC).
+pub fn set_cloexec(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETFD, libc::FD_CLOEXEC).map(drop)
+}
+/// Every descriptor from `lo` up closes at exec: close_range(CLOSE_RANGE_CLOEXEC), or on
+/// kernels before 5.11 (EINVAL, ENOSYS) each open one from /proc/self/fd.
+pub fn cloexec_from(lo: c_int) -> R<()> {
+    match close_range(lo as c_uint, !0, libc::CLOSE_RANGE_CLOEXEC) {
+        Err(libc::EINVAL | libc::ENOSYS) => cloexec_from_proc(lo),
+        r => r,
+    }
+}
+/// `cloexec_from`'s fallback (public for its test).
+pub fn cloexec_from_proc(lo: c_int) -> R<()> {
+    let mut fds = Vec::new();
+    for_each_dirent(b"/proc/self/fd", |name| {
+        if let Some(fd) = core::str::from_utf8(name).ok().and_then(|n| n.parse::<c_int>().ok()) {
+            fds.push(fd);
+        }
+    });
+    if fds.is_empty() {
+        return Err(libc::ENOENT);
+    }
+    for fd in fds.into_iter().filter(|&fd| fd >= lo) {
+        match set_cloexec(fd) {
+            // The directory's own fd is gone by now.
+            Err(libc::EBADF) | Ok(()) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+/// Only 0, 1, 2 and `keep` reach the next program: every other descriptor closes at exec,
+/// the kept ones are cleared of FD_CLOEXEC. A kept fd that is not open is an error
+/// (Some(fd), errno): fail closed on a mistyped keep rather than run with other descriptors.
+pub fn cloexec_all_except(keep: &[c_int]) -> Result<(), (Option<c_int>, Errno)> {
+    cloexec_from(3).map_err(|e| (None, e))?;
+    for &fd in keep.iter().filter(|&&fd| fd > 2) {
+        keep_on_exec(fd).map_err(|e| (Some(fd), e))?;
+    }
+    Ok(())
+}
 /// A pipe's buffer size (F_SETPIPE_SZ): the size the kernel granted.
 pub fn set_pipe_size(fd: c_int, size: usize) -> R<usize> {
     sc!(libc::SYS_fcntl, fd, libc::F_SETPIPE_SZ, size)
