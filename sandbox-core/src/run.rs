@@ -147,15 +147,19 @@ pub trait Role {
     fn on_error(&mut self, policy: &Policy, msg: &str);
 }
 
+/// The supervisor's part of a setup error in either phase: no cgroup stays behind, and
+/// every outcome has a report (a setup error before init exists is XX too).
+fn clean_up_and_report(cg: &mut Option<RunCgroup>, reports: &mut ReportFiles, policy: &Policy, msg: &str) {
+    if let Some(cg) = cg.take() {
+        let _ = cg.remove();
+    }
+    reports.setup_error(policy, msg);
+}
+
 impl Role for Setup {
     const NAME: &'static str = "Supervisor";
-    /// Every outcome has a report (a setup error before init exists is XX too), and no
-    /// cgroup stays behind.
     fn on_error(&mut self, policy: &Policy, msg: &str) {
-        if let Some(cg) = self.cg.take() {
-            let _ = cg.remove();
-        }
-        self.reports.setup_error(policy, msg);
+        clean_up_and_report(&mut self.cg, &mut self.reports, policy, msg);
     }
 }
 
@@ -165,10 +169,7 @@ impl Role for Supervisor {
     fn on_error(&mut self, policy: &Policy, msg: &str) {
         let _ = sys::kill(self.init, libc::SIGKILL);
         let _ = sys::wait4(self.init, libc::__WALL, None);
-        if let Some(cg) = self.cg.take() {
-            let _ = cg.remove();
-        }
-        self.reports.setup_error(policy, msg);
+        clean_up_and_report(&mut self.cg, &mut self.reports, policy, msg);
     }
 }
 
