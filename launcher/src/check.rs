@@ -1,7 +1,8 @@
 //! `sandbox --check`: what this host supports, what would enforce each limit, and a verdict.
 //! Every probe is real (a throw-away child or a create-and-remove), never a version guess.
 
-use sandbox_core::cgroup::{host_report_in, LimitKind, Mech, RunCgroup, Version};
+use sandbox_core::cgroup::{host_report_in, RunCgroup, Version};
+use sandbox_core::mechanism::{self, Mech};
 use sandbox_core::sys;
 use sandbox_core::Policy;
 
@@ -52,7 +53,7 @@ pub fn run(policy: &Policy) -> i32 {
     }
     let seccomp = in_child(0, || {
         let allow = [libc::sock_filter { code: 0x06, jt: 0, jf: 0, k: libc::SECCOMP_RET_ALLOW }];
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).is_ok() && sys::seccomp_set_filter(&allow, 0).is_ok()
+        sys::prctl_set_no_new_privs().is_ok() && sys::seccomp_set_filter(&allow, 0).is_ok()
     });
     println!("seccomp filters: {}", err_text(&seccomp));
     if seccomp.is_err() {
@@ -77,8 +78,7 @@ pub fn run(policy: &Policy) -> i32 {
     for (what, held) in sandbox_core::landlock::missing_layers(abi, policy.net) {
         println!("  landlock layer missing: {what}: {held}");
     }
-    let clone3 = sys::probe(libc::SYS_clone3, 0);
-    println!("clone3: {}", yes(clone3 != Err(libc::ENOSYS)));
+    println!("clone3: {}", yes(sys::has_clone3()));
     let pidfd = sys::pidfd_open(sys::getpid());
     if let Ok(fd) = pidfd {
         sys::close(fd);
@@ -129,12 +129,13 @@ pub fn run(policy: &Policy) -> i32 {
         Ok(c) => {
             // Time is always the supervisor's: from the cgroup's CPU accounting where it has
             // one, else from /proc (supervisor.rs).
-            let m = (
-                c.mechanism(LimitKind::Memory),
-                c.mechanism(LimitKind::Pids),
-                c.mechanism(LimitKind::Cpus),
-                c.cpu_ns().is_some(),
-            );
+            // The same choice a run makes (mechanism.rs); a refused --cpus is "none".
+            let m = mechanism::choose(&probe, Some(&c))
+                .or_else(|_| {
+                    mechanism::choose(&sandbox_core::policy::Limits { cpus_milli: None, ..probe.clone() }, Some(&c))
+                })
+                .map_or((Mech::None, Mech::None, Mech::None), |m| (m.memory, m.pids, m.cpus));
+            let m = (m.0, m.1, m.2, c.cpu_ns().is_some());
             let _ = c.remove();
             m
         }
@@ -153,11 +154,7 @@ pub fn run(policy: &Policy) -> i32 {
             sandbox_core::cgroup::CALLER_LEAF
         );
     }
-    let cg_name = |m: Mech| match m {
-        Mech::CgroupV1 => "cgroup-v1",
-        Mech::CgroupV2 => "cgroup-v2",
-        _ => "",
-    };
+    let cg_name = |m: Mech| m.name();
     let is_cg = |m: Mech| matches!(m, Mech::CgroupV1 | Mech::CgroupV2);
     println!("limits would be enforced by:");
     println!(

@@ -25,14 +25,14 @@ fn never_passed(name: &[u8]) -> bool {
 
 /// Build the target's `envp` (sorted by name, one entry per name).
 ///
-/// `lib` is the absolute path of libsandbox.so (becomes LD_PRELOAD), `cgroup_dir` the run's
-/// cgroup (SANDBOX_CGROUP_DIR), `workdir` the work dir (HOME; /tmp without one).
+/// `lib` is the absolute path of libsandbox.so (becomes LD_PRELOAD), `workdir` the work dir
+/// (HOME; /tmp without one). SANDBOX_CGROUP_DIR is added by `arm()` (sandbox-core's
+/// environ.rs), the one place that knows the run's cgroup.
 /// Errors: an explicit `--env LD_*`, or a `lib` path ld.so would misread.
 pub fn build_env(
     policy: &Policy,
     caller: &[(OsString, OsString)],
     lib: Option<&Path>,
-    cgroup_dir: Option<&str>,
     workdir: Option<&Path>,
 ) -> Result<Vec<CString>, String> {
     let mut env: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
@@ -69,9 +69,6 @@ pub fn build_env(
             return Err(format!("library path must be absolute, without spaces or colons: {}", lib.display()));
         }
         env.insert(b"LD_PRELOAD".to_vec(), b.to_vec());
-    }
-    if let Some(dir) = cgroup_dir {
-        env.insert(b"SANDBOX_CGROUP_DIR".to_vec(), dir.as_bytes().to_vec());
     }
 
     env.into_iter()
@@ -126,7 +123,7 @@ mod tests {
     }
 
     fn build(p: &Policy) -> Vec<CString> {
-        build_env(p, &caller(), None, None, Some(Path::new("/work/box"))).unwrap()
+        build_env(p, &caller(), None, Some(Path::new("/work/box"))).unwrap()
     }
 
     #[test]
@@ -168,7 +165,7 @@ mod tests {
 
     #[test]
     fn home_defaults_to_tmp_and_path_to_default() {
-        let env = build_env(&Policy::default(), &[], None, None, None).unwrap();
+        let env = build_env(&Policy::default(), &[], None, None).unwrap();
         assert_eq!(get(&env, "HOME").as_deref(), Some("/tmp"));
         assert_eq!(get(&env, "PATH").as_deref(), Some(DEFAULT_PATH));
     }
@@ -183,21 +180,21 @@ mod tests {
         assert_eq!(get(&env, "FOO").as_deref(), Some("a=b"));
 
         p.set("env", "LD_BIND_NOW=1").unwrap();
-        assert!(build_env(&p, &caller(), None, None, None).unwrap_err().contains("LD_BIND_NOW"));
+        assert!(build_env(&p, &caller(), None, None).unwrap_err().contains("LD_BIND_NOW"));
     }
 
     #[test]
-    fn preload_and_cgroup_added() {
+    fn preload_added_cgroup_dir_left_to_arm() {
         let mut p = Policy::default();
         p.set("env", "SANDBOX_CGROUP_DIR=/fake").unwrap();
         let lib = Path::new("/usr/lib/libsandbox.so");
-        let env = build_env(&p, &caller(), Some(lib), Some("/sys/fs/cgroup/x"), None).unwrap();
+        let env = build_env(&p, &caller(), Some(lib), None).unwrap();
         assert_eq!(get(&env, "LD_PRELOAD").as_deref(), Some("/usr/lib/libsandbox.so"));
-        assert_eq!(get(&env, "SANDBOX_CGROUP_DIR").as_deref(), Some("/sys/fs/cgroup/x"));
-        assert_eq!(env.iter().filter(|e| e.as_bytes().starts_with(b"SANDBOX_CGROUP_DIR=")).count(), 1);
+        // arm() replaces it with the run's cgroup when there is one (sandbox-core environ.rs).
+        assert_eq!(get(&env, "SANDBOX_CGROUP_DIR").as_deref(), Some("/fake"));
 
         for bad in ["libsandbox.so", "/a b/lib.so", "/a:/b.so"] {
-            assert!(build_env(&p, &[], Some(Path::new(bad)), None, None).is_err(), "{bad}");
+            assert!(build_env(&p, &[], Some(Path::new(bad)), None).is_err(), "{bad}");
         }
     }
 }

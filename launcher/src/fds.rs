@@ -8,57 +8,19 @@ use std::io;
 
 /// Mark every fd > 2 not in `keep` close-on-exec, and clear close-on-exec on the kept ones so
 /// they really reach the target. A kept fd that is not open is an error (fail closed on a
-/// mistyped `--keep-fd` rather than run with a different descriptor set than asked).
+/// mistyped `--keep-fd` rather than run with a different descriptor set than asked). The
+/// same code as the app's last step (sandbox_core::sys::cloexec_all_except).
 pub fn close_inherited(keep: &[i32]) -> io::Result<()> {
-    let mut keep: Vec<u32> = keep.iter().filter(|&&fd| fd > 2).map(|&fd| fd as u32).collect();
-    keep.sort_unstable();
-    keep.dedup();
-
-    // The gaps between kept fds: [3, k0-1], [k0+1, k1-1], ..., [kn+1, MAX].
-    let mut lo = 3u32;
-    for &k in &keep {
-        if k > lo {
-            cloexec_range(lo, k - 1)?;
+    sandbox_core::sys::cloexec_all_except(keep).map_err(|(fd, e)| {
+        let err = io::Error::from_raw_os_error(e);
+        match fd {
+            Some(k) => io::Error::new(err.kind(), format!("keep-fd {k}: {err}")),
+            None => err,
         }
-        lo = k + 1;
-    }
-    cloexec_range(lo, u32::MAX)?;
-
-    for &k in &keep {
-        set_cloexec(k as i32, false).map_err(|e| io::Error::new(e.kind(), format!("keep-fd {k}: {e}")))?;
-    }
-    Ok(())
+    })
 }
 
-fn cloexec_range(lo: u32, hi: u32) -> io::Result<()> {
-    // SAFETY: close_range only changes descriptor flags; the arguments are plain integers.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, lo, hi, libc::CLOSE_RANGE_CLOEXEC) };
-    if r == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    // Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC (EINVAL) or close_range (ENOSYS):
-    // walk the open descriptors instead.
-    match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) => cloexec_range_proc(lo, hi),
-        _ => Err(err),
-    }
-}
-
-/// The fallback: every open descriptor in [lo, hi], from /proc/self/fd.
-fn cloexec_range_proc(lo: u32, hi: u32) -> io::Result<()> {
-    let open: Vec<u32> =
-        std::fs::read_dir("/proc/self/fd")?.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
-    for fd in open.into_iter().filter(|fd| (lo..=hi).contains(fd)) {
-        // The read_dir fd itself is gone by now: EBADF is expected for it.
-        match set_cloexec(fd as i32, true) {
-            Err(e) if e.raw_os_error() == Some(libc::EBADF) => {}
-            r => r?,
-        }
-    }
-    Ok(())
-}
-
+#[cfg(test)]
 fn set_cloexec(fd: i32, on: bool) -> io::Result<()> {
     // SAFETY: F_GETFD/F_SETFD only read and change the descriptor's flags.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
@@ -127,8 +89,8 @@ mod tests {
         let f = std::fs::File::open("/proc/self/status").unwrap();
         let (a, b) = (dup_inheritable(f.as_raw_fd()), dup_inheritable(f.as_raw_fd()));
         let (lo, hi) = (a.min(b), a.max(b));
-        cloexec_range_proc(lo as u32, lo as u32).unwrap();
-        assert!(cloexec(lo) && !cloexec(hi));
+        sandbox_core::sys::cloexec_from_proc(hi).unwrap();
+        assert!(!cloexec(lo) && cloexec(hi));
         // SAFETY: closing descriptors this test created.
         unsafe {
             libc::close(a);

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 
 use launcher::{config, environ, fds, target};
+use sandbox_core::sys::CStrArray;
 use sandbox_core::{Policy, Target};
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, IntoRawFd};
@@ -138,7 +139,6 @@ fn main() {
         &policy,
         &environ::caller_env(),
         Some(&lib),
-        None,
         workdir.as_deref().map(|w| Path::new(OsStr::from_bytes(w))),
     )
     .unwrap_or_else(|e| refuse(&policy, 125, &e));
@@ -151,15 +151,18 @@ fn main() {
     // Both descriptors (script and interpreter) live until the exec.
     let _open = checked.fd.into_raw_fd();
     let name = exec_name.to_string_lossy().into_owned();
+    // SAFETY: `pointers` ends each array with a null pointer; the CStrings they point into
+    // live until the exec (arm never returns).
+    let (argv_c, envp_c) = unsafe { (CStrArray::new(&argv_p), CStrArray::new(&envp_p)) };
 
     if preload_only {
         // The design card's behaviour, for comparison only: the program's own code runs
         // before the library arms (see README): never use this for hostile programs.
-        let e = sandbox_core::sys::execveat(fd, &argv_p, &envp_p, libc::AT_EMPTY_PATH, 0);
+        let e = sandbox_core::sys::execveat(fd, argv_c, envp_c, libc::AT_EMPTY_PATH, 0);
         die(126, &format!("{name}: exec: {}", sandbox_core::error::strerror(e)));
     }
     // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give
     // the program the default a shell would (`prog | head` ends it by SIGPIPE, not EPIPE).
-    let _ = sandbox_core::sys::signal_disposition(libc::SIGPIPE, libc::SIG_DFL);
-    sandbox_core::arm(&policy, Target { fd, argv: &argv_p, envp: &envp_p, name: &name, script })
+    let _ = sandbox_core::sys::signal_disposition(libc::SIGPIPE, sandbox_core::sys::Disposition::Default);
+    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script })
 }

@@ -31,22 +31,19 @@ fn main() {
     drop(seccomp::build(&profile, &opts));
     let t1c = sys::now_ns();
     let fd = sys::open(argv[0].as_bytes(), libc::O_PATH).expect("open program");
-    sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).expect("no_new_privs");
+    sys::prctl_set_no_new_privs().expect("no_new_privs");
     seccomp::install(&prog, 0).expect("install");
     let t2 = sys::now_ns();
-    eprintln!(
-        "seccomp_run: insns={} build={}ns (again: {}ns) install={}ns",
-        seccomp::stats(&prog),
-        t1 - t0,
-        t1c - t1b,
-        t2 - t1c
-    );
-    let mut av: Vec<*const u8> = argv.iter().map(|a| a.as_ptr().cast()).collect();
-    av.push(std::ptr::null());
-    let env: Vec<CString> = std::env::vars().map(|(k, v)| CString::new(format!("{k}={v}")).unwrap()).collect();
-    let mut ev: Vec<*const u8> = env.iter().map(|e| e.as_ptr().cast()).collect();
-    ev.push(std::ptr::null());
-    let e = sys::execveat(fd, &av, &ev, libc::AT_EMPTY_PATH, cookie);
+    eprintln!("seccomp_run: insns={} build={}ns (again: {}ns) install={}ns", prog.len(), t1 - t0, t1c - t1b, t2 - t1c);
+    let mut av = sys::CStrVec::default();
+    for a in &argv {
+        av.push(a.as_bytes());
+    }
+    let mut ev = sys::CStrVec::default();
+    for (k, v) in std::env::vars() {
+        ev.push(format!("{k}={v}").as_bytes());
+    }
+    let e = sys::execveat(fd, av.as_array(), ev.as_array(), libc::AT_EMPTY_PATH, cookie);
     eprintln!("seccomp_run: execveat: {}", sandbox_core::error::strerror(e));
     std::process::exit(127);
 }

@@ -12,6 +12,9 @@ pub struct Error {
 
 pub type Result<T> = core::result::Result<T, Error>;
 
+/// Exit status of the sandbox itself when it could not be set up.
+pub const EXIT_SETUP: i32 = 125;
+
 impl Error {
     pub fn new(step: &'static str, what: impl Into<String>, errno: i32) -> Self {
         Error { step, what: what.into(), errno }

@@ -8,7 +8,7 @@
 
 use crate::error::{Ctx, Error, Result};
 use crate::policy::MountKind;
-use crate::run::Run;
+use crate::run::{Init, Run, Setup};
 use crate::sys::{self, c_int};
 use alloc::format;
 use alloc::string::String;
@@ -155,10 +155,10 @@ pub struct Plan(Vec<Entry>);
 
 /// Clone every source while init still has the launcher's file access (root mode), and
 /// before the stage covers anything, so a source under the host's /tmp still works.
-pub fn open_sources(run: &mut Run, cg: Option<&crate::cgroup::RunCgroup>) -> Result<Plan> {
+pub fn open_sources(run: &mut Run<Init>, owned: &[Owned]) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
-    let mut v = plan(run)?;
-    if let Some(cg) = cg {
+    let mut v = plan(run, owned)?;
+    if let Some(cg) = &*run.s.cg {
         v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
     }
     Ok(Plan(v))
@@ -253,7 +253,7 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>, verbose: bool) -> Vec<
     out
 }
 
-fn plan(run: &Run) -> Result<Vec<Entry>> {
+fn plan(run: &Run<Init>, owned: &[Owned]) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
     let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
     let etc = ETC.iter().map(|p| p.as_bytes().to_vec()).chain(etc_runtimes());
@@ -290,7 +290,7 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
     if let Some(w) = &run.workdir {
-        let t = match owned(run, For::Workdir) {
+        let t = match tree_of(owned, For::Workdir) {
             Some(t) => t,
             None => tree(w, RW, true)?.expect("required"),
         };
@@ -309,7 +309,7 @@ fn plan(run: &Run) -> Result<Vec<Entry>> {
     }
     for (i, m) in run.policy.mounts.iter().enumerate() {
         let what = match m.kind {
-            MountKind::Bind { rw } => match owned(run, For::Mount(i)) {
+            MountKind::Bind { rw } => match tree_of(owned, For::Mount(i)) {
                 Some(t) => t,
                 None => tree(m.src.as_bytes(), if rw { RW } else { RO }, true)?.expect("required"),
             },
@@ -336,8 +336,16 @@ pub struct Owned {
     pub dir: bool,
 }
 
-fn owned(run: &Run, of: For) -> Option<What> {
-    run.owned.iter().find(|o| o.of == of).map(|o| What::Tree { fd: o.fd, dir: o.dir })
+/// Closed when dropped: the supervisor drops its copies once init (which attaches them)
+/// is cloned.
+impl Drop for Owned {
+    fn drop(&mut self) {
+        sys::close(self.fd);
+    }
+}
+
+fn tree_of(owned: &[Owned], of: For) -> Option<What> {
+    owned.iter().find(|o| o.of == of).map(|o| What::Tree { fd: o.fd, dir: o.dir })
 }
 
 /// Root mode, in the supervisor: the work dir and the caller's binds are cloned here, with
@@ -347,7 +355,7 @@ fn owned(run: &Run, of: For) -> Option<What> {
 /// caller's on the host (the next run, with another uid, sees it as its own again). Only the
 /// host's root may idmap a host filesystem (CAP_SYS_ADMIN over its superblock), which init,
 /// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
-pub fn own_sources(run: &mut Run) -> Result<()> {
+pub fn own_sources(run: &mut Run<Setup>) -> Result<Vec<Owned>> {
     let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
     if let Some(w) = &run.workdir {
         want.push((For::Workdir, w.clone(), true));
@@ -357,16 +365,17 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
             want.push((For::Mount(i), m.src.as_bytes().to_vec(), rw));
         }
     }
-    if !run.privileged {
+    if !run.ids.privileged {
         if run.workdir.is_some() {
-            run.workdir_note = "bound (the caller's uid, mapped to itself)".into();
+            run.s.workdir_note = "bound (the caller's uid, mapped to itself)".into();
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
     if want.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let userns = crate::ns::idmap_userns(run)?;
+    let mut owned = Vec::new();
     let mut r = Ok(());
     for (of, src, rw) in want {
         match own(run, &src, rw, userns) {
@@ -376,9 +385,9 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
                     let _ = sys::write_all(2, m.as_bytes());
                 }
                 if of == For::Workdir {
-                    run.workdir_note = note;
+                    run.s.workdir_note = note;
                 }
-                run.owned.push(Owned { of, fd, dir });
+                owned.push(Owned { of, fd, dir });
             }
             Err(e) => {
                 r = Err(e);
@@ -387,12 +396,12 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
         }
     }
     sys::close(userns);
-    r
+    r.map(|_| owned)
 }
 
 /// Clone `src` and idmap it; where its filesystem cannot be idmapped, fall back to a plain
 /// bind only when the run's uid could use it anyway through its "other" permission bits.
-fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
+fn own(run: &Run<Setup>, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, String)> {
     // The path is resolved once (O_PATH), its real name read from that fd, and the tree
     // cloned from the same fd: a detached clone's /proc link shows only "/", and resolving
     // twice would let a swapped symlink pick what is checked and what is bound.
@@ -411,7 +420,10 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
     let flags = libc::AT_EMPTY_PATH as u32 | sys::AT_RECURSIVE;
     let ty = st.st_mode & libc::S_IFMT;
     let dir = ty == libc::S_IFDIR;
-    let ids = format!("{}:{} on disk is {}:{} inside", run.outer_uid, run.outer_gid, run.app_uid, run.app_gid);
+    let ids = format!(
+        "{}:{} on disk is {}:{} inside",
+        run.ids.outer_uid, run.ids.outer_gid, run.ids.app_uid, run.ids.app_gid
+    );
     // Device nodes, sockets, fifos: owning one would let the program chmod the host's node.
     // A system tree (/etc, /usr, root's or a user's home…) is never idmapped: as root that
     // would make the host's own files the program's to read and rewrite. It is bound as
@@ -457,7 +469,7 @@ fn own(run: &Run, src: &[u8], rw: bool, userns: c_int) -> Result<(c_int, bool, S
             "plain bind: {fs} cannot be idmapped ({}); the run uses it through its other-permissions \
              and what it makes belongs to uid {}",
             crate::error::strerror(e),
-            run.app_uid
+            run.ids.app_uid
         ),
     ))
 }
@@ -634,7 +646,7 @@ fn mount_at_fd(fd: c_int, src: Option<&[u8]>, fstype: &[u8], flags: libc::c_ulon
     sys::mount(src, path.as_bytes(), Some(fstype), flags, Some(data))
 }
 
-pub fn jail(run: &mut Run, plan: Plan) -> Result<()> {
+pub fn jail(run: &mut Run<Init>, plan: Plan) -> Result<()> {
     let entries = plan.0;
     sys::mount(Some(b"tmpfs"), STAGE, Some(b"tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(b"size=1m,mode=755"))
         .ctx("filesystem", "root tmpfs")?;
@@ -673,7 +685,7 @@ pub fn default_workdir(policy: &crate::Policy) -> Option<Vec<u8>> {
     }
 }
 
-pub fn resolve_workdir(run: &mut Run) -> Result<()> {
+pub fn resolve_workdir(run: &mut Run<Setup>) -> Result<()> {
     run.workdir = default_workdir(run.policy);
     if run.policy.workdir.as_deref() == Some("") && run.workdir.is_none() {
         // cwd unreadable is not the same as cwd = "/": tell the two apart.

@@ -4,8 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::policy::{Landlock, MountKind, Net};
-use crate::run::Run;
-use crate::sys::{self, c_int};
+use crate::run::{App, Run, Setup};
+use crate::sys;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,7 +17,6 @@ const READ_DIR: u64 = 1 << 3;
 const IOCTL_DEV: u64 = 1 << 15;
 const NET_TCP: u64 = (1 << 0) | (1 << 1);
 const SCOPE_ALL: u64 = (1 << 0) | (1 << 1);
-const RULE_PATH_BENEATH: u32 = 1;
 
 /// Filesystem rights the kernel knows at each ABI (index = ABI).
 fn fs_rights(abi: u32) -> u64 {
@@ -32,29 +31,16 @@ fn fs_rights(abi: u32) -> u64 {
 
 /// The ABI version, 0 when the kernel lacks Landlock or it is disabled.
 pub fn abi() -> u32 {
-    sys::landlock_create_ruleset(core::ptr::null(), 0, 1).map_or(0, |v| v as u32)
-}
-
-#[repr(C)]
-struct RulesetAttr {
-    fs: u64,
-    net: u64,
-    scoped: u64,
-}
-
-#[repr(C, packed)]
-struct PathBeneath {
-    allowed: u64,
-    fd: c_int,
+    sys::landlock_abi().unwrap_or(0)
 }
 
 /// In the supervisor, before anything starts: what Landlock will do, for the report, and
 /// refuse early when it is required and missing.
-pub fn check(run: &mut Run) -> Result<()> {
+pub fn check(run: &mut Run<Setup>) -> Result<()> {
     let p = run.policy;
     let abi = abi();
-    run.landlock_abi = abi;
-    run.landlock_note = if p.landlock == Landlock::Off {
+    run.s.app.landlock_abi = abi;
+    run.s.landlock_note = if p.landlock == Landlock::Off {
         "off (by request)".into()
     } else if abi == 0 {
         if p.landlock == Landlock::On {
@@ -62,7 +48,7 @@ pub fn check(run: &mut Run) -> Result<()> {
         }
         "unavailable on this kernel (skipped)".into()
     } else {
-        let (net, scoped) = layers(run, abi);
+        let (net, scoped) = layers(p, abi);
         note(abi, net, scoped, p.net)
     };
     Ok(())
@@ -112,29 +98,22 @@ fn note(abi: u32, net_rules: u64, scoped: u64, net: Net) -> String {
 }
 
 /// TCP rules when there is no network at all; signal and abstract-socket scoping (ABI 6+).
-fn layers(run: &Run, abi: u32) -> (u64, u64) {
-    let net = if run.policy.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
+fn layers(p: &crate::Policy, abi: u32) -> (u64, u64) {
+    let net = if p.net == Net::None && abi >= 4 { NET_TCP } else { 0 };
     let scoped = if abi >= 6 { SCOPE_ALL } else { 0 };
     (net, scoped)
 }
 
-pub fn restrict(run: &mut Run) -> Result<()> {
+pub fn restrict(run: &mut Run<App>) -> Result<()> {
     let p = run.policy;
-    let abi = run.landlock_abi;
+    let abi = run.s.app.landlock_abi;
     if p.landlock == Landlock::Off || abi == 0 {
         return Ok(());
     }
     let all = fs_rights(abi);
-    let (net, scoped) = layers(run, abi);
-    let attr = RulesetAttr { fs: all, net, scoped };
-    // Older kernels reject unknown trailing fields: pass only what this ABI knows.
-    let size = match abi {
-        1..=3 => 8,
-        4 | 5 => 16,
-        _ => 24,
-    };
-    let rs = sys::landlock_create_ruleset(&attr as *const RulesetAttr as *const u8, size, 0)
-        .map_err(|e| Error::new("landlock", "create ruleset", e))?;
+    let (net, scoped) = layers(p, abi);
+    let rs =
+        sys::landlock_create_ruleset(all, net, scoped, abi).map_err(|e| Error::new("landlock", "create ruleset", e))?;
 
     let read = EXECUTE | READ_FILE | READ_DIR;
     let mut rules: Vec<(Vec<u8>, u64)> = alloc::vec![
@@ -159,21 +138,15 @@ pub fn restrict(run: &mut Run) -> Result<()> {
         if sys::fstat(fd).map(|s| s.st_mode & libc::S_IFMT != libc::S_IFDIR).unwrap_or(false) {
             allowed &= EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | IOCTL_DEV;
         }
-        let rule = PathBeneath { allowed, fd };
-        let r = sys::landlock_add_rule(rs, RULE_PATH_BENEATH, &rule as *const PathBeneath as *const u8, 0);
+        let r = sys::landlock_allow_beneath(rs.raw(), fd, allowed);
         sys::close(fd);
         r.map_err(|e| Error::new("landlock", format!("rule for {}", path_str(path)), e))?;
     }
     // The target is exec'd through the descriptor the launcher checked, which lies outside
     // the new root: allow exactly that file to be read and executed.
-    let rule = PathBeneath { allowed: EXECUTE | READ_FILE, fd: run.target.fd };
-    sys::landlock_add_rule(rs, RULE_PATH_BENEATH, &rule as *const PathBeneath as *const u8, 0)
+    sys::landlock_allow_beneath(rs.raw(), run.target.fd, EXECUTE | READ_FILE)
         .map_err(|e| Error::new("landlock", "rule for the target", e))?;
-    let r = sys::landlock_restrict_self(rs).map_err(|e| Error::new("landlock", "restrict_self", e));
-    sys::close(rs);
-    r?;
-    run.landlock_note = note(abi, net, scoped, p.net);
-    Ok(())
+    sys::landlock_restrict_self(rs.raw()).map_err(|e| Error::new("landlock", "restrict_self", e))
 }
 
 fn path_str(p: &[u8]) -> String {

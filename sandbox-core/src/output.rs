@@ -15,7 +15,7 @@
 //! (`| head`) closes the pipe, so the program sees EPIPE/SIGPIPE as it would bare.
 
 use crate::error::{Ctx, Result};
-use crate::run::Run;
+use crate::run::{App, Init, OutputPipes, Run, Setup};
 use crate::sys::{self, c_int};
 
 /// Pipe buffer asked for (the kernel's default is 64 KiB; fewer wake-ups per MiB).
@@ -24,34 +24,34 @@ const PIPE_SIZE: usize = 1 << 20;
 const CHUNK: usize = 1 << 20;
 
 /// Supervisor, before the clone: the relay pipes, when `--output` is set.
-pub fn pipes(run: &mut Run) -> Result<()> {
+pub fn pipes(run: &mut Run<Setup>) -> Result<()> {
     if run.policy.limits.output.is_none() {
         return Ok(());
     }
-    run.mechs.output = crate::report::Mech::Supervisor;
+    let out = &mut run.s.app.output;
     let st1 = sys::fstat(1).ok();
     for fd in [1, 2] {
         let Ok(st) = sys::fstat(fd) else {
             // A closed descriptor stays closed: there is nothing to bound.
             continue;
         };
-        if fd == 2 && run.relay_w[0] >= 0 && st1.is_some_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino) {
-            run.relay_w[1] = run.relay_w[0];
+        if fd == 2 && out.w[0] >= 0 && st1.is_some_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino) {
+            out.w[1] = out.w[0];
             continue;
         }
-        let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("output", "pipe2")?;
-        let _ = sys::fcntl(w, libc::F_SETPIPE_SZ, PIPE_SIZE);
-        sys::fcntl(r, libc::F_SETFL, libc::O_NONBLOCK as usize).ctx("output", "O_NONBLOCK")?;
-        run.relay_r[(fd - 1) as usize] = r;
-        run.relay_w[(fd - 1) as usize] = w;
+        let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("output-pipes", "pipe2")?;
+        let _ = sys::set_pipe_size(w, PIPE_SIZE);
+        sys::set_nonblocking(r).ctx("output-pipes", "O_NONBLOCK")?;
+        out.r[(fd - 1) as usize] = r;
+        out.w[(fd - 1) as usize] = w;
     }
     Ok(())
 }
 
 /// init: only the supervisor may hold the read ends, so that a reader that goes away
 /// (the supervisor closing a pipe) is a broken pipe for the program.
-pub fn close_readers(run: &mut Run) -> Result<()> {
-    for r in &mut run.relay_r {
+pub fn close_readers(run: &mut Run<Init>) -> Result<()> {
+    for r in &mut run.s.app.output.r {
         if *r >= 0 {
             sys::close(*r);
             *r = -1;
@@ -61,10 +61,10 @@ pub fn close_readers(run: &mut Run) -> Result<()> {
 }
 
 /// App, before exec: write to the relay instead of the supervisor's fds 1 and 2.
-pub fn attach(run: &mut Run) -> Result<()> {
-    for (i, &w) in run.relay_w.iter().enumerate() {
+pub fn attach(run: &mut Run<App>) -> Result<()> {
+    for (i, &w) in run.s.app.output.w.iter().enumerate() {
         if w >= 0 {
-            sys::dup3(w, i as c_int + 1, 0).ctx("output", "dup3")?;
+            sys::dup3(w, i as c_int + 1, 0).ctx("output-attach", "dup3")?;
         }
     }
     Ok(())
@@ -90,9 +90,9 @@ pub struct Relay {
 impl Relay {
     /// Supervisor, after the clone: drop our copies of the write ends (the pipes must see
     /// EOF when the run's last process is gone).
-    pub fn start(run: &mut Run) -> Relay {
-        let limit = run.policy.limits.output.unwrap_or(u64::MAX);
-        let mut w = run.relay_w;
+    pub fn start(pipes: OutputPipes, limit: Option<u64>) -> Relay {
+        let limit = limit.unwrap_or(u64::MAX);
+        let mut w = pipes.w;
         if w[1] == w[0] {
             w[1] = -1;
         }
@@ -103,7 +103,7 @@ impl Relay {
         }
         // (The supervisor ignores SIGPIPE for its whole life: see supervisor::run.)
         let s = |i: usize| {
-            let src = run.relay_r[i];
+            let src = pipes.r[i];
             (src >= 0).then_some(Stream { src, dst: i as c_int + 1, wait_dst: false, copy: false, done: false })
         };
         Relay { streams: [s(0), s(1)], limit, passed: 0, exceeded: false }

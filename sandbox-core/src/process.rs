@@ -6,7 +6,7 @@
 
 use crate::error::{Ctx, Result};
 use crate::ns::Side;
-use crate::run::{Role, Run};
+use crate::run::{App, Init, Run, Setup};
 use crate::sys::{self, c_int};
 
 /// Signals the supervisor relays to init and init relays to the app.
@@ -29,26 +29,33 @@ pub fn forwarded_set() -> sys::SigSet {
 /// Block the relayed signals before the first clone: every process of the run inherits
 /// the mask, so none is lost before init's signalfd exists. The app restores the caller's
 /// mask just before exec.
-pub fn block_signals(run: &mut Run) -> Result<()> {
-    run.old_sigmask = sys::sigprocmask(libc::SIG_BLOCK, forwarded_set()).ctx("signals", "sigprocmask")?;
+pub fn block_signals(run: &mut Run<Setup>) -> Result<()> {
+    run.s.app.old_sigmask = sys::sigprocmask(libc::SIG_BLOCK, forwarded_set()).ctx("signals", "sigprocmask")?;
     Ok(())
 }
 
-pub fn fork_app(run: &mut Run) -> Result<Side> {
+pub fn fork_app(run: &mut Run<Init>) -> Result<Side> {
     match sys::clone_fork(0).ctx("fork-app", "clone")? {
-        0 => {
-            run.role = Role::App;
-            Ok(Side::Child)
+        0 => Ok(Side::Child),
+        pid => {
+            // The app has its own copy of the listener's end.
+            run.s.chan.app_forked();
+            Ok(Side::Parent(pid))
         }
-        pid => Ok(Side::Parent(pid)),
     }
+}
+
+/// init's own session, so that terminal signals reach only the supervisor (which
+/// forwards them).
+pub fn init_session(_run: &mut Run<Init>) -> Result<()> {
+    sys::setsid().ctx("init-session", "setsid").map(drop)
 }
 
 /// The app's own session (so kill(0, …) and the terminal reach nothing outside), and death
 /// with init. Set after the identity change, which clears the parent-death signal.
-pub fn new_session(_run: &mut Run) -> Result<()> {
+pub fn new_session(_run: &mut Run<App>) -> Result<()> {
     sys::setsid().ctx("session", "setsid")?;
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0, 0, 0).ctx("session", "pdeathsig")?;
+    sys::prctl_set_pdeathsig(libc::SIGKILL).ctx("session", "pdeathsig")?;
     // init is pid 1 here; if it is already gone, so is the namespace: stop now.
     if sys::getppid() != 1 {
         return Err(crate::Error::msg("session", "init exited during setup"));
@@ -56,14 +63,13 @@ pub fn new_session(_run: &mut Run) -> Result<()> {
     Ok(())
 }
 
+/// init, once the app is forked: the signals it relays arrive on a signalfd.
+pub fn init_signals(_run: &mut Run<Init>) -> Result<c_int> {
+    sys::signalfd(forwarded_set()).ctx("init-signals", "signalfd")
+}
+
 /// init's loop: reap, relay signals from outside, report the app's status and exit.
-pub fn init_loop(run: &mut Run, app: c_int) -> ! {
-    sys::close(run.notify[0]);
-    sys::close(run.notify[1]);
-    let sfd = match sys::signalfd(forwarded_set()) {
-        Ok(fd) => fd,
-        Err(e) => run.fail(crate::Error::new("init", "signalfd", e)),
-    };
+pub fn init_loop(run: Run<Init>, app: c_int, sfd: c_int) -> ! {
     let mut buf = [0u8; 128 * 8];
     loop {
         let mut p = [libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 }];
@@ -87,7 +93,7 @@ pub fn init_loop(run: &mut Run, app: c_int) -> ! {
                 break;
             }
             if pid == app {
-                let _ = sys::write(run.status[1], &status.to_ne_bytes());
+                run.s.chan.send_status(status);
                 sys::exit(0);
             }
         }
@@ -96,22 +102,22 @@ pub fn init_loop(run: &mut Run, app: c_int) -> ! {
 
 /// Only 0, 1, 2 and the descriptors asked for reach the program: everything else is
 /// marked close-on-exec (our own pipes need to live until the exec).
-pub fn close_stray(run: &mut Run) -> Result<()> {
-    sys::close_range(3, !0, libc::CLOSE_RANGE_CLOEXEC).ctx("descriptors", "close_range")?;
+pub fn close_stray(run: &mut Run<App>) -> Result<()> {
     let mut keep = run.policy.keep_fds.clone();
     if run.target.script {
         keep.push(run.target.fd);
     }
-    for fd in keep {
-        sys::fcntl(fd, libc::F_SETFD, 0).ctx("descriptors", "keep-fd")?;
-    }
-    Ok(())
+    sys::cloexec_all_except(&keep).map_err(|(fd, e)| match fd {
+        Some(fd) => crate::Error::new("descriptors", alloc::format!("keep-fd {fd}"), e),
+        None => crate::Error::new("descriptors", "close-on-exec", e),
+    })
 }
 
-/// Become the program: exactly the file that was checked, through its descriptor.
-pub fn exec(run: &mut Run) -> ! {
-    let _ = sys::sigprocmask(libc::SIG_SETMASK, run.old_sigmask);
+/// Become the program: exactly the file that was checked, through its descriptor. Returns
+/// only to say why it could not.
+pub fn exec(run: &mut Run<App>) -> Result<core::convert::Infallible> {
+    let _ = sys::sigprocmask(libc::SIG_SETMASK, run.s.app.old_sigmask);
     let t = &run.target;
-    let e = sys::execveat(t.fd, t.argv, run.envp(), libc::AT_EMPTY_PATH, run.cookie);
-    run.fail(crate::Error::new("exec", alloc::string::ToString::to_string(t.name), e))
+    let e = sys::execveat(t.fd, t.argv, run.envp(), libc::AT_EMPTY_PATH, run.s.app.cookie);
+    Err(crate::Error::new("exec", alloc::string::ToString::to_string(t.name), e))
 }

@@ -4,51 +4,7 @@ use crate::sys;
 use alloc::format;
 use alloc::string::String;
 
-pub use crate::cgroup::Mech;
-
-impl Mech {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mech::CgroupV1 => "cgroup-v1",
-            Mech::CgroupV2 => "cgroup-v2",
-            Mech::Rlimit => "rlimit",
-            Mech::Supervisor => "supervisor",
-            Mech::None => "none",
-        }
-    }
-}
-
-/// Which mechanism enforces each limit of this run (`none` when the limit is not set).
-#[derive(Clone, Copy, Debug)]
-pub struct Mechs {
-    pub memory: Mech,
-    pub pids: Mech,
-    pub cpus: Mech,
-    pub time: Mech,
-    pub wall_time: Mech,
-    pub files: Mech,
-    pub fsize: Mech,
-    pub output: Mech,
-    pub stack: Mech,
-    pub address_space: Mech,
-}
-
-impl Default for Mechs {
-    fn default() -> Self {
-        Mechs {
-            memory: Mech::None,
-            pids: Mech::None,
-            cpus: Mech::None,
-            time: Mech::None,
-            wall_time: Mech::None,
-            files: Mech::None,
-            fsize: Mech::None,
-            output: Mech::None,
-            stack: Mech::None,
-            address_space: Mech::None,
-        }
-    }
-}
+use crate::mechanism::Mechs;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Status {
@@ -218,6 +174,23 @@ impl Report {
     }
 }
 
+/// `--report` and `--meta`, opened before anything runs (an unwritable path is a setup
+/// error, not a lost report).
+#[derive(Default)]
+pub struct ReportFiles {
+    pub report: Option<sys::Fd>,
+    pub meta: Option<sys::Fd>,
+}
+
+impl ReportFiles {
+    /// The XX report of a run that never started, to the files or the policy's paths.
+    pub fn setup_error(&mut self, policy: &crate::Policy, msg: &str) {
+        let raw = |f: Option<sys::Fd>| f.map_or(-1, sys::Fd::into_raw);
+        let fds = (raw(self.report.take()), raw(self.meta.take()));
+        write_setup_error(policy, fds, crate::error::EXIT_SETUP, msg);
+    }
+}
+
 /// Write the XX report of a run that failed before it started, to the files already opened
 /// (`fds`, -1 when not yet) or else to the policy's paths. Best effort: the error itself is
 /// what the caller prints, and a report that cannot be written is said on stderr.
@@ -237,20 +210,18 @@ pub fn write_setup_error(policy: &crate::Policy, fds: (i32, i32), code: i32, mes
     }
 }
 
-/// Open the report and meta files in the supervisor, before the run (its view of paths).
-pub fn open_files(run: &mut crate::run::Run) -> crate::error::Result<()> {
-    let open = |p: &Option<alloc::string::String>| -> crate::error::Result<i32> {
+/// Open the report and meta files in the supervisor, before the run (its view of paths):
+/// None for a file not asked for.
+pub fn open_files(policy: &crate::Policy) -> crate::error::Result<ReportFiles> {
+    let open = |p: &Option<alloc::string::String>| -> crate::error::Result<Option<sys::Fd>> {
         match p {
-            None => Ok(-1),
-            Some(path) => {
-                sys::openat(sys::AT_FDCWD, path.as_bytes(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)
-                    .map_err(|e| crate::error::Error::new("report", path.clone(), e))
-            }
+            None => Ok(None),
+            Some(path) => sys::create_fd(path.as_bytes(), 0o644)
+                .map(Some)
+                .map_err(|e| crate::error::Error::new("report", path.clone(), e)),
         }
     };
-    run.report_fd = open(&run.policy.report)?;
-    run.meta_fd = open(&run.policy.meta)?;
-    Ok(())
+    Ok(ReportFiles { report: open(&policy.report)?, meta: open(&policy.meta)? })
 }
 
 pub fn write(fd: i32, text: &str) -> Result<(), i32> {

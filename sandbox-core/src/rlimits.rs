@@ -2,8 +2,8 @@
 //! cgroup could enforce. Only lowered: root here lacks CAP_SYS_RESOURCE anyway.
 
 use crate::error::{Error, Result};
-use crate::report::Mech;
-use crate::run::Run;
+use crate::mechanism::Mech;
+use crate::run::{App, Run};
 use crate::sys;
 
 fn set(res: libc::__rlimit_resource_t, what: &str, v: u64) -> Result<()> {
@@ -13,7 +13,7 @@ fn set(res: libc::__rlimit_resource_t, what: &str, v: u64) -> Result<()> {
     sys::prlimit(res as i32, v, v).map_err(|e| Error::new("rlimits", alloc::format!("{what} = {v}"), e))
 }
 
-pub fn apply(run: &mut Run) -> Result<()> {
+pub fn apply(run: &mut Run<App>) -> Result<()> {
     let l = &run.policy.limits;
     set(libc::RLIMIT_CORE, "RLIMIT_CORE", 0)?;
     if let Some(n) = l.files {
@@ -37,7 +37,7 @@ pub fn apply(run: &mut Run) -> Result<()> {
         sys::prlimit(libc::RLIMIT_CPU as i32, soft.min(hard), (soft + 1).min(hard))
             .map_err(|e| Error::new("rlimits", "RLIMIT_CPU", e))?;
     }
-    if let (Some(n), Mech::Rlimit) = (l.pids, run.mechs.pids) {
+    if let (Some(n), Mech::Rlimit) = (l.pids, run.s.app.mechs.pids) {
         // Counted per uid (per run in root mode, per user namespace otherwise).
         set(libc::RLIMIT_NPROC, "RLIMIT_NPROC", n)?;
     }

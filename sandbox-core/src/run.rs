@@ -1,15 +1,24 @@
-//! The state of one run shared by the supervisor, init and app: who we are, the pipes
-//! between the three processes, and the step tracer that makes every failure fail closed.
+//! The state of one run: what the three processes share (policy, target, ids, work dir),
+//! the state of each role, made at each clone, and the step tracer that makes every failure
+//! fail closed.
+//!
+//! `Setup` is the supervisor before the clone: it prepares everything. At the clone it
+//! splits into `Supervisor` (what only the supervisor uses: report files, cleaner, cgroup,
+//! mechanisms, notes for the report) and `Init`, which carries `ForApp` (filter, cookie,
+//! environment, signal mask…) to the app's fork, where it becomes `App`. What a role does
+//! not keep is dropped (descriptors closed) at that moment, once.
 
-use crate::error::{Error, Result};
+use crate::cgroup::RunCgroup;
+use crate::channel::{AppEnd, Channels, InitEnd, SupervisorEnd};
+use crate::error::{Error, Result, EXIT_SETUP};
+use crate::mechanism::Mechs;
 use crate::policy::Policy;
-use crate::sys::{self, c_int};
+use crate::report::ReportFiles;
+use crate::sys::{self, c_int, Fd};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// Exit status of the sandbox itself when it could not be set up.
-pub const EXIT_SETUP: i32 = 125;
+use core::mem::ManuallyDrop;
 
 /// First host uid/gid of the per-run identities (root mode): uid = base + supervisor pid.
 /// A live supervisor's pid is unique among concurrent runs, so is the uid; `pid_max` must
@@ -18,20 +27,20 @@ pub const RUN_ID_BASE: u32 = 0x4d00_0000;
 pub const RUN_ID_SPAN: u32 = 1 << 22;
 
 /// What the launcher (or the preload library) hands to `arm()`: the exact file to exec and
-/// its argv/envp as NUL-terminated pointer arrays (each ending in a null pointer).
+/// its argv/envp.
 pub struct Target<'a> {
     pub fd: c_int,
-    pub argv: &'a [*const u8],
-    pub envp: &'a [*const u8],
+    pub argv: sys::CStrArray<'a>,
+    pub envp: sys::CStrArray<'a>,
     /// The program's name, for messages.
     pub name: &'a str,
     /// A `#!` script: the fd must stay open across exec (the kernel passes /dev/fd/N).
     pub script: bool,
 }
 
-pub struct Run<'a> {
-    pub policy: &'a Policy,
-    pub target: Target<'a>,
+/// Who the run is, fixed before the first step.
+#[derive(Clone, Copy, Debug)]
+pub struct Ids {
     /// Real root outside: no user namespace, a per-run uid for the app.
     pub privileged: bool,
     pub outer_uid: u32,
@@ -39,127 +48,235 @@ pub struct Run<'a> {
     /// The identity the app runs as, seen from the host.
     pub app_uid: u32,
     pub app_gid: u32,
-    /// Random value only this run's own exec carries (see seccomp's exec gate).
-    pub cookie: u64,
-    /// Absolute work directory bound read-write, if any.
+}
+
+/// One run as one process sees it: the shared parts and the state of its role `S`.
+pub struct Run<'a, S> {
+    pub policy: &'a Policy,
+    pub target: Target<'a>,
+    pub ids: Ids,
+    /// Absolute work directory bound read-write, if any (set by the first steps).
     pub workdir: Option<Vec<u8>>,
-    /// Root mode: the work dir and binds as idmapped trees, made by the supervisor.
-    pub owned: Vec<crate::fs::Owned>,
-    /// How the work dir is bound (idmapped, or a plain bind and why), for -v and the report.
-    pub workdir_note: String,
-    /// The killed helper that made the idmap user namespace, reaped after the clone.
-    pub idmap_child: c_int,
-    /// supervisor → init: one byte once init has been attached to the cgroup.
-    pub go: [c_int; 2],
-    /// init → supervisor: the app's wait status (4 bytes).
-    pub status: [c_int; 2],
-    /// init/app → supervisor: a setup error message (close-on-exec, so empty after exec).
-    pub errors: [c_int; 2],
-    /// app → supervisor: the seccomp listener fd (SCM_RIGHTS), for violation reports.
-    pub notify: [c_int; 2],
-    /// `--report` and `--meta` files, opened before anything runs (an unwritable path is a
-    /// setup error, not a lost report); -1 when not asked for.
-    pub report_fd: c_int,
-    pub meta_fd: c_int,
-    /// The run's cgroup v2 leaf (O_PATH), for clone3(CLONE_INTO_CGROUP); -1 without one.
-    pub cg_fd: c_int,
-    /// init was born in that leaf: the supervisor attaches it to the v1 leaves only.
-    pub born_in_cgroup: bool,
-    /// `--output`: pipes the app writes to instead of fds 1 and 2 (write ends, -1: fd left
-    /// as it is; both the same pipe when 1 and 2 are the same file) and the read ends the
-    /// supervisor relays from (the second -1 when shared).
-    pub relay_w: [c_int; 2],
-    pub relay_r: [c_int; 2],
-    /// Write end of the cleaner's pipe (-1 without one): open for the supervisor's life.
-    pub cleaner: c_int,
-    pub old_sigmask: sys::SigSet,
-    pub role: Role,
-    /// Which mechanism enforces each limit (decided by the supervisor before the clone).
-    pub mechs: crate::report::Mechs,
-    /// The memory cgroup's OOM-kill count before the run (OOM = it went up).
-    pub oom_before: u64,
-    pub landlock_note: alloc::string::String,
-    /// Landlock ABI of the kernel (0: none), probed once by the supervisor.
-    pub landlock_abi: u32,
-    /// The environment actually passed (the target's, plus SANDBOX_CGROUP_DIR), with the
-    /// pointer array into it; empty until `export_cgroup_dir` runs.
-    pub env_owned: Vec<Vec<u8>>,
-    pub env_ptrs: Vec<*const u8>,
-    /// The compiled seccomp program, built once before the clone.
-    pub filter: Vec<libc::sock_filter>,
-    pub start: u64,
+    pub s: S,
+    start: u64,
     last: u64,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Role {
-    Supervisor,
-    Init,
-    App,
+/// `--output`: pipes the app writes to instead of fds 1 and 2 (write ends, -1: fd left as
+/// it is; both the same pipe when 1 and 2 are the same file) and the read ends the
+/// supervisor relays from (the second -1 when shared).
+#[derive(Clone, Copy)]
+pub struct OutputPipes {
+    pub w: [c_int; 2],
+    pub r: [c_int; 2],
 }
 
-impl<'a> Run<'a> {
-    pub fn new(policy: &'a Policy, target: Target<'a>) -> Result<Self> {
+/// What the supervisor prepares for the app, carried through init.
+pub struct ForApp {
+    /// Random value only this run's own exec carries (strict's exec gate; 0: none).
+    pub cookie: u64,
+    /// The compiled seccomp program, built once before the clone.
+    pub filter: Vec<libc::sock_filter>,
+    /// The environment actually passed, when it is not the target's (see environ.rs).
+    pub env: Option<sys::CStrVec>,
+    /// Landlock ABI of the kernel (0: none), probed once by the supervisor.
+    pub landlock_abi: u32,
+    /// The caller's signal mask, restored just before exec.
+    pub old_sigmask: sys::SigSet,
+    pub mechs: Mechs,
+    pub output: OutputPipes,
+}
+
+/// The supervisor before the clone.
+pub struct Setup {
+    pub reports: ReportFiles,
+    /// Write end of the cleaner's pipe: open for the supervisor's life.
+    pub cleaner: Option<Fd>,
+    /// The name of the run's own cgroup, chosen by the cleaner step (None: no fresh one).
+    pub cg_name: Option<String>,
+    /// The run's cgroup (None: no cgroup at all).
+    pub cg: Option<RunCgroup>,
+    /// The run's cgroup v2 leaf (O_PATH), for clone3(CLONE_INTO_CGROUP).
+    pub cg_fd: Option<Fd>,
+    /// The memory cgroup's OOM-kill count before the run (OOM = it went up).
+    pub oom_before: u64,
+    /// How the work dir is bound (idmapped, or a plain bind and why), for -v and the report.
+    pub workdir_note: String,
+    pub landlock_note: String,
+    /// The killed helper that made the idmap user namespace, reaped after the clone.
+    pub idmap_child: c_int,
+    /// init was born in the cgroup v2 leaf: the supervisor attaches it to the v1 leaves only.
+    pub born_in_cgroup: bool,
+    pub channels: Option<Channels>,
+    pub app: ForApp,
+}
+
+/// The supervisor after the clone.
+pub struct Supervisor {
+    pub init: c_int,
+    pub born_in_cgroup: bool,
+    pub chan: SupervisorEnd,
+    pub reports: ReportFiles,
+    _cleaner: Option<Fd>,
+    pub cg: Option<RunCgroup>,
+    pub oom_before: u64,
+    pub mechs: Mechs,
+    pub output: OutputPipes,
+    pub workdir_note: String,
+    pub landlock_note: String,
+}
+
+/// init, pid 1.
+pub struct Init {
+    pub chan: InitEnd,
+    /// Only to show the run's cgroups inside: init never removes them (its supervisor
+    /// does), so they are never dropped here.
+    pub cg: ManuallyDrop<Option<RunCgroup>>,
+    pub app: ForApp,
+}
+
+/// The app, pid 2, until it execs.
+pub struct App {
+    pub chan: AppEnd,
+    pub app: ForApp,
+}
+
+/// What a role does with a setup error before it exits 125.
+pub trait Role {
+    const NAME: &'static str;
+    fn on_error(&mut self, policy: &Policy, msg: &str);
+}
+
+/// The supervisor's part of a setup error in either phase: no cgroup stays behind, and
+/// every outcome has a report (a setup error before init exists is XX too).
+fn clean_up_and_report(cg: &mut Option<RunCgroup>, reports: &mut ReportFiles, policy: &Policy, msg: &str) {
+    if let Some(cg) = cg.take() {
+        let _ = cg.remove();
+    }
+    reports.setup_error(policy, msg);
+}
+
+impl Role for Setup {
+    const NAME: &'static str = "Supervisor";
+    fn on_error(&mut self, policy: &Policy, msg: &str) {
+        clean_up_and_report(&mut self.cg, &mut self.reports, policy, msg);
+    }
+}
+
+impl Role for Supervisor {
+    const NAME: &'static str = "Supervisor";
+    /// After the clone nothing of the run may stay behind: init is killed and reaped first.
+    fn on_error(&mut self, policy: &Policy, msg: &str) {
+        let _ = sys::kill(self.init, libc::SIGKILL);
+        let _ = sys::wait4(self.init, libc::__WALL, None);
+        clean_up_and_report(&mut self.cg, &mut self.reports, policy, msg);
+    }
+}
+
+/// init and the app tell the supervisor, so that it can tell a setup failure from a
+/// program that exits 125.
+impl Role for Init {
+    const NAME: &'static str = "Init";
+    fn on_error(&mut self, _: &Policy, msg: &str) {
+        self.chan.send_error(msg);
+    }
+}
+
+impl Role for App {
+    const NAME: &'static str = "App";
+    fn on_error(&mut self, _: &Policy, msg: &str) {
+        self.chan.send_error(msg);
+    }
+}
+
+impl<'a> Run<'a, Setup> {
+    /// Infallible: everything that can fail is a step of `arm()` (the ids are checked by
+    /// `check_ids`, the channels made by `channels`).
+    pub fn new(policy: &'a Policy, target: Target<'a>) -> Self {
         let now = sys::now_ns();
         let outer_uid = sys::geteuid();
         let outer_gid = sys::getegid();
         let privileged = outer_uid == 0;
         let (app_uid, app_gid) = if privileged {
-            let pid = sys::getpid() as u32;
-            if pid >= RUN_ID_SPAN {
-                return Err(Error::msg("identity", format!("pid {pid} is beyond the per-run uid range")));
-            }
-            (RUN_ID_BASE + pid, RUN_ID_BASE + pid)
+            let id = RUN_ID_BASE.wrapping_add(sys::getpid() as u32);
+            (id, id)
         } else {
             (outer_uid, outer_gid)
         };
-        let mut cookie = [0u8; 8];
-        sys::getrandom(&mut cookie).map_err(|e| Error::new("random", "getrandom", e))?;
-        let pipe = |what: &str| sys::pipe2(libc::O_CLOEXEC).map_err(|e| Error::new("pipes", what, e));
-        let notify = {
-            let mut sv = [0 as c_int; 2];
-            crate::sys::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, &mut sv)
-                .map_err(|e| Error::new("pipes", "socketpair", e))?;
-            sv
+        let app = ForApp {
+            cookie: 0,
+            filter: Vec::new(),
+            env: None,
+            landlock_abi: 0,
+            old_sigmask: 0,
+            mechs: Mechs::default(),
+            output: OutputPipes { w: [-1, -1], r: [-1, -1] },
         };
-        Ok(Run {
+        let s = Setup {
+            reports: ReportFiles::default(),
+            cleaner: None,
+            cg_name: None,
+            cg: None,
+            cg_fd: None,
+            oom_before: 0,
+            workdir_note: "none".into(),
+            landlock_note: "not applied".into(),
+            idmap_child: -1,
+            born_in_cgroup: false,
+            channels: None,
+            app,
+        };
+        Run {
             policy,
             target,
-            privileged,
-            outer_uid,
-            outer_gid,
-            app_uid,
-            app_gid,
-            cookie: u64::from_ne_bytes(cookie) | 1,
+            ids: Ids { privileged, outer_uid, outer_gid, app_uid, app_gid },
             workdir: None,
-            owned: Vec::new(),
-            workdir_note: "none".into(),
-            idmap_child: -1,
-            go: pipe("go")?,
-            status: pipe("status")?,
-            errors: pipe("errors")?,
-            notify,
-            cleaner: -1,
-            relay_w: [-1, -1],
-            relay_r: [-1, -1],
-            cg_fd: -1,
-            born_in_cgroup: false,
-            report_fd: -1,
-            meta_fd: -1,
-            old_sigmask: 0,
-            role: Role::Supervisor,
-            mechs: Default::default(),
-            oom_before: 0,
-            landlock_note: "not applied".into(),
-            landlock_abi: 0,
-            env_owned: Vec::new(),
-            env_ptrs: Vec::new(),
-            filter: Vec::new(),
+            s,
             start: now,
             last: now,
+        }
+    }
+
+    /// The supervisor's side of the clone of `init`.
+    pub fn into_supervisor(self, init: c_int) -> Run<'a, Supervisor> {
+        self.become_role(|mut s| {
+            let chan = s.channels.take().expect("channels before the clone").into_supervisor();
+            Supervisor {
+                init,
+                born_in_cgroup: s.born_in_cgroup,
+                chan,
+                reports: s.reports,
+                _cleaner: s.cleaner,
+                cg: s.cg,
+                oom_before: s.oom_before,
+                mechs: s.app.mechs,
+                output: s.app.output,
+                workdir_note: s.workdir_note,
+                landlock_note: s.landlock_note,
+            }
         })
     }
 
+    /// init's side: the report files and the cleaner's pipe are the supervisor's alone
+    /// (the cleaner must see EOF when the supervisor dies), closed here.
+    pub fn into_init(self) -> Run<'a, Init> {
+        self.become_role(|mut s| {
+            let chan = s.channels.take().expect("channels before the clone").into_init();
+            drop(s.reports);
+            drop(s.cleaner);
+            Init { chan, cg: ManuallyDrop::new(s.cg.take()), app: s.app }
+        })
+    }
+}
+
+impl<'a> Run<'a, Init> {
+    /// The app's side of init's fork.
+    pub fn into_app(self) -> Run<'a, App> {
+        self.become_role(|s| App { chan: s.chan.into_app(), app: s.app })
+    }
+}
+
+impl<S: Role> Run<'_, S> {
     /// Run one containment step; on failure the program never runs (fail closed).
     pub fn step<T>(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Result<T>) -> T {
         match f(self) {
@@ -167,68 +284,60 @@ impl<'a> Run<'a> {
                 if self.policy.verbose {
                     let now = sys::now_ns();
                     let msg = format!(
-                        "sandbox: [{:>8.3} ms] {:<12} {:>7.3} ms ({:?})\n",
+                        "sandbox: [{:>8.3} ms] {:<12} {:>7.3} ms ({})\n",
                         (now - self.start) as f64 / 1e6,
                         name,
                         (now - self.last) as f64 / 1e6,
-                        self.role
+                        S::NAME
                     );
                     let _ = sys::write_all(2, msg.as_bytes());
                     self.last = now;
                 }
                 v
             }
-            Err(e) => self.fail(e),
+            // The step's own name, whatever the code that failed called it: every
+            // `sandbox: <step>: …` names a step exactly as `arm()` lists it.
+            Err(e) => self.fail(Error { step: name, ..e }),
         }
     }
 
-    /// Report a setup error and exit 125. In init/app the message also goes to the
-    /// supervisor, so that it can tell a setup failure from a program that exits 125.
-    pub fn fail(&self, e: Error) -> ! {
+    /// Report a setup error (as the role must) and exit 125.
+    pub fn fail(&mut self, e: Error) -> ! {
         let msg = format!("sandbox: {e}\n");
-        if self.role != Role::Supervisor {
-            let _ = sys::write(self.errors[1], msg.as_bytes());
-        }
+        self.s.on_error(self.policy, &msg);
         let _ = sys::write_all(2, msg.as_bytes());
-        if self.role == Role::Supervisor {
-            // Every outcome has a report: a setup error before init exists is XX too.
-            crate::report::write_setup_error(self.policy, (self.report_fd, self.meta_fd), EXIT_SETUP, &msg);
-        }
         sys::exit(EXIT_SETUP)
+    }
+}
+
+impl<'a, S> Run<'a, S> {
+    /// The same run in another role: `f` makes the new role's state from the old one's.
+    fn become_role<T>(self, f: impl FnOnce(S) -> T) -> Run<'a, T> {
+        let Run { policy, target, ids, workdir, s, start, last } = self;
+        Run { policy, target, ids, workdir, s: f(s), start, last }
     }
 
     pub fn is_verbose(&self) -> bool {
         self.policy.verbose
     }
-}
-
-impl Run<'_> {
-    /// Tell the program which cgroup it runs in, as the seeds' design does: replaces any
-    /// SANDBOX_CGROUP_DIR of the caller.
-    pub fn export_cgroup_dir(&mut self, dir: &str) {
-        let key = b"SANDBOX_CGROUP_DIR=";
-        for &p in self.target.envp.iter().take_while(|p| !p.is_null()) {
-            // SAFETY: the target's environment is an array of NUL-terminated strings.
-            let kv = unsafe { sys::c_bytes(p) };
-            if !kv.starts_with(key) {
-                self.env_owned.push(sys::cstr(kv));
-            }
-        }
-        self.env_owned.push(sys::cstr(&[&key[..], dir.as_bytes()].concat()));
-        self.env_ptrs = self.env_owned.iter().map(|v| v.as_ptr()).collect();
-        self.env_ptrs.push(core::ptr::null());
-    }
-
-    pub fn envp(&self) -> &[*const u8] {
-        if self.env_ptrs.is_empty() {
-            self.target.envp
-        } else {
-            &self.env_ptrs
-        }
+    /// When the run started (monotonic ns): wall time counts from here.
+    pub fn start(&self) -> u64 {
+        self.start
     }
 }
 
-/// Format a setup error the way every entry point prints it.
-pub fn describe(e: &Error) -> String {
-    format!("sandbox: {e}")
+/// Root mode: the per-run uid must fit the reserved span (a pid beyond it would share
+/// another range's uids).
+pub fn check_ids(run: &mut Run<Setup>) -> Result<()> {
+    let pid = sys::getpid() as u32;
+    if run.ids.privileged && pid >= RUN_ID_SPAN {
+        return Err(Error::msg("run-ids", format!("pid {pid} is beyond the per-run uid range")));
+    }
+    Ok(())
+}
+
+impl Run<'_, App> {
+    pub fn envp(&self) -> sys::CStrArray<'_> {
+        self.s.app.env.as_ref().map_or(self.target.envp, |e| e.as_array())
+    }
 }

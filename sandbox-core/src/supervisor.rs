@@ -4,9 +4,10 @@
 //! reports, then accounts, reports, removes the run's cgroup and exits with the app's status.
 
 use crate::cgroup::RunCgroup;
+use crate::error::EXIT_SETUP;
 use crate::process::{forwarded_set, FORWARDED};
 use crate::report::{self, Report, Status};
-use crate::run::{Run, EXIT_SETUP};
+use crate::run::{Run, Supervisor};
 use crate::sys::{self, c_int};
 use alloc::format;
 use alloc::string::String;
@@ -71,26 +72,43 @@ impl Clock {
     }
 }
 
-pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
-    // Put init into the run's cgroup before it may fork the app, then let it go.
-    sys::close(run.go[0]);
-    let attached = match &cg {
-        Some(cg) if run.born_in_cgroup => cg.attach_v1(init),
-        Some(cg) => cg.attach(init),
+/// Put init into the run's cgroup before it may fork the app (v2 leaf: it was born there).
+pub fn attach(run: &mut Run<Supervisor>) -> crate::Result<()> {
+    let s = &run.s;
+    match &s.cg {
+        Some(cg) if s.born_in_cgroup => cg.attach_v1(s.init),
+        Some(cg) => cg.attach(s.init),
         None => Ok(()),
-    };
-    let mapped = attached.and_then(|_| if run.privileged { crate::ns::map_run_ids(run, init) } else { Ok(()) });
-    if let Err(e) = mapped {
-        abort_run(run, init, cg, e);
     }
+}
+
+/// Let init go (it is in the cgroup and mapped by now).
+pub fn go(run: &mut Run<Supervisor>) -> crate::Result<()> {
     // A reader that went away (of the relay, or of our stderr) is an EPIPE to handle, never
     // the supervisor's death before the report. Only here: init and the app keep theirs.
-    let _ = sys::signal_disposition(libc::SIGPIPE, libc::SIG_IGN);
-    // go[1] stays open for the supervisor's whole life: init polls it to know we are alive.
-    let _ = sys::write(run.go[1], b"g");
-    sys::close(run.status[1]);
-    sys::close(run.errors[1]);
-    sys::close(run.notify[1]);
+    let _ = sys::signal_disposition(libc::SIGPIPE, sys::Disposition::Ignore);
+    run.s.chan.go().map_err(|e| crate::Error::new("go", "write", e))
+}
+
+/// The fds the supervisor waits on: the signals it relays, init's exit, its timer.
+pub struct Watch {
+    sfd: c_int,
+    pidfd: c_int,
+    tfd: c_int,
+}
+
+pub fn watch(run: &mut Run<Supervisor>) -> crate::Result<Watch> {
+    let sfd = sys::signalfd(forwarded_set()).map_err(|e| crate::Error::new("supervise", "signalfd", e))?;
+    let pidfd = sys::pidfd_open(run.s.init).map_err(|e| crate::Error::new("supervise", "pidfd_open", e))?;
+    let tfd = sys::timerfd().map_err(|e| crate::Error::new("supervise", "timerfd", e))?;
+    Ok(Watch { sfd, pidfd, tfd })
+}
+
+/// Supervise until init exits, then account, report and exit with the app's status.
+pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
+    let init = run.s.init;
+    let cg = run.s.cg.take();
+    let Watch { sfd, pidfd, tfd } = w;
 
     let l = &run.policy.limits;
     let cpus = {
@@ -100,9 +118,9 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     // Without a cgroup that counts tree CPU time (or memory), the supervisor samples the
     // tree from /proc on the same timer.
     let cg_cpu = cg.as_ref().is_some_and(|c| c.cpu_ns().is_some());
-    let mem_limit = if run.mechs.memory == crate::report::Mech::Supervisor { l.memory } else { None };
+    let mem_limit = if run.s.mechs.memory == crate::mechanism::Mech::Supervisor { l.memory } else { None };
     let sample_tree = (l.time.is_some() && !cg_cpu) || mem_limit.is_some();
-    let clock = Clock { start: run.start, wall_limit: l.wall_time, cpu_limit: l.time, cpus, mem_limit };
+    let clock = Clock { start: run.start(), wall_limit: l.wall_time, cpu_limit: l.time, cpus, mem_limit };
     // Samples only grow (a process reaped between two reads can be missed once).
     let (mut tree_cpu, mut mem_now, mut peak): (u64, u64, Option<u64>) = (0, 0, None);
     let cpu_used = |cg: &Option<RunCgroup>, tree_cpu: u64| {
@@ -113,15 +131,8 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
         }
     };
 
-    let sfd = sys::signalfd(forwarded_set()).unwrap_or(-1);
-    let pidfd = sys::pidfd_open(init).unwrap_or(-1);
-    let tfd = sys::timerfd().unwrap_or(-1);
-    if sfd < 0 || pidfd < 0 || tfd < 0 {
-        let _ = sys::kill(init, libc::SIGKILL);
-        run.fail(crate::Error::msg("supervisor", "signalfd/pidfd/timerfd unavailable"));
-    }
-    let mut relay = crate::output::Relay::start(run);
-    let mut listener: c_int = -1;
+    let mut relay = crate::output::Relay::start(run.s.output, l.output);
+    let mut listener: Option<sys::Fd> = None;
     let mut killed = Killed::No;
     let mut violation: Option<i32> = None;
     let arm_timer = |cg: &Option<RunCgroup>, tree_cpu: u64, mem: u64| {
@@ -137,8 +148,8 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
             libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: tfd, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: run.notify[0], events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: listener, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: run.s.chan.listener_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: listener.as_ref().map_or(-1, sys::Fd::raw), events: libc::POLLIN, revents: 0 },
             out[0],
             out[1],
         ];
@@ -182,13 +193,12 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
             }
         }
         if fds[3].revents != 0 {
-            match crate::seccomp::recv_fd(run.notify[0]) {
-                Ok(fd) => listener = fd,
-                Err(_) => run.notify[0] = -1,
+            if let Some(fd) = run.s.chan.recv_listener() {
+                listener = Some(fd);
             }
         }
-        if listener >= 0 && fds[4].revents != 0 {
-            match crate::seccomp::recv_notif(listener) {
+        if let (Some(l), true) = (&listener, fds[4].revents != 0) {
+            match crate::seccomp::recv_notif(l.raw()) {
                 Ok((_id, nr)) => {
                     // Kill first and never answer: the program stays blocked in the forbidden
                     // call until it dies, so it cannot carry on with an error code instead.
@@ -196,10 +206,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
                     killed = Killed::Violation;
                     kill_tree(init, &cg);
                 }
-                Err(_) => {
-                    sys::close(listener);
-                    listener = -1;
-                }
+                Err(_) => listener = None,
             }
         }
     }
@@ -213,7 +220,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     if relay.exceeded && killed == Killed::No {
         killed = Killed::Output;
     }
-    finish(run, cg, init_status, &ru, wall_ns, Verdict { killed, violation, peak, tree_cpu })
+    finish(&mut run, cg, init_status, &ru, wall_ns, Verdict { killed, violation, peak, tree_cpu })
 }
 
 fn relay_signals(sfd: c_int, init: c_int) {
@@ -236,35 +243,17 @@ fn kill_tree(init: c_int, cg: &Option<RunCgroup>) {
     let _ = sys::kill(init, libc::SIGKILL);
 }
 
-/// Setup failed after the clone: nothing of the run may stay behind.
-fn abort_run(run: &Run, init: c_int, cg: Option<RunCgroup>, e: crate::Error) -> ! {
-    let _ = sys::kill(init, libc::SIGKILL);
-    let _ = sys::wait4(init, libc::__WALL, None);
-    if let Some(cg) = cg {
-        let _ = cg.remove();
-    }
-    run.fail(e)
-}
-
-fn read_exact4(fd: c_int) -> Option<i32> {
-    let mut b = [0u8; 4];
-    match sys::read(fd, &mut b) {
-        Ok(4) => Some(i32::from_ne_bytes(b)),
-        _ => None,
-    }
-}
-
-fn read_text(fd: c_int) -> String {
-    let _ = sys::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK as usize);
-    let mut b = [0u8; 1024];
-    let n = sys::read(fd, &mut b).unwrap_or(0);
-    String::from_utf8_lossy(&b[..n]).trim_end().into()
-}
-
-fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rusage, wall_ns: u64, v: Verdict) -> ! {
+fn finish(
+    run: &mut Run<Supervisor>,
+    cg: Option<RunCgroup>,
+    init_status: i32,
+    ru: &libc::rusage,
+    wall_ns: u64,
+    v: Verdict,
+) -> ! {
     let (killed, violation) = (v.killed, v.violation);
-    let app_status = read_exact4(run.status[0]).unwrap_or(init_status);
-    let setup_error = read_text(run.errors[0]);
+    let app_status = run.s.chan.wait_status().unwrap_or(init_status);
+    let setup_error = run.s.chan.read_error();
     let ru_cpu = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
     let rusage_cpu = ru_cpu(ru.ru_utime) + ru_cpu(ru.ru_stime);
     let cpu_ns = cg.as_ref().and_then(|c| c.cpu_ns()).unwrap_or(rusage_cpu.max(v.tree_cpu));
@@ -272,7 +261,7 @@ fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rus
     // the largest single process's own peak (rusage of the reaped tree) is a sure floor.
     let ru_peak = ru.ru_maxrss as u64 * 1024;
     let peak = cg.as_ref().and_then(|c| c.peak_memory()).or(v.peak.map(|p| p.max(ru_peak)));
-    let oom = cg.as_ref().and_then(|c| c.oom_kills()).unwrap_or(0) > run.oom_before;
+    let oom = cg.as_ref().and_then(|c| c.oom_kills()).unwrap_or(0) > run.s.oom_before;
     if let Some(c) = cg {
         if let Err(e) = c.remove() {
             let _ = sys::write_all(2, format!("sandbox: {e}\n").as_bytes());
@@ -331,15 +320,16 @@ fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rus
         syscall: violation.map(|n| String::from(crate::seccomp::syscalls::name(n as u32).unwrap_or("?"))),
         oom_killed: oom,
         message: message.clone(),
-        mechs: run.mechs,
-        landlock: run.landlock_note.clone(),
-        workdir: run.workdir_note.clone(),
+        mechs: run.s.mechs,
+        landlock: run.s.landlock_note.clone(),
+        workdir: run.s.workdir_note.clone(),
         seccomp: format!("{:?}", run.policy.seccomp).to_lowercase(),
     };
     let p = run.policy;
-    for (fd, path, text) in [(run.report_fd, &p.report, rep.json()), (run.meta_fd, &p.meta, rep.meta())] {
-        if fd >= 0 {
-            if let Err(e) = report::write(fd, &text) {
+    let files = &mut run.s.reports;
+    for (fd, path, text) in [(files.report.take(), &p.report, rep.json()), (files.meta.take(), &p.meta, rep.meta())] {
+        if let Some(fd) = fd {
+            if let Err(e) = report::write(fd.into_raw(), &text) {
                 let path = path.as_deref().unwrap_or("");
                 let m = format!("sandbox: report {path}: {}\n", crate::error::strerror(e));
                 let _ = sys::write_all(2, m.as_bytes());
@@ -362,7 +352,7 @@ fn finish(run: &mut Run, cg: Option<RunCgroup>, init_status: i32, ru: &libc::rus
 /// End the supervisor with the app's signal, so the shell sees a signal death too.
 fn die_by(sig: c_int) -> ! {
     let _ = sys::prlimit(libc::RLIMIT_CORE as i32, 0, 0);
-    let _ = sys::signal_disposition(sig, libc::SIG_DFL);
+    let _ = sys::signal_disposition(sig, sys::Disposition::Default);
     let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));
     let _ = sys::kill(sys::getpid(), sig);
     sys::exit(128 + sig)

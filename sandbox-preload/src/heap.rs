@@ -50,7 +50,9 @@ unsafe impl GlobalAlloc for Bump {
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         let size = l.size().max(1);
         if size + l.align() > CHUNK / 4 {
-            sys::munmap(p, size);
+            // SAFETY: a block this large got its own mapping of `size` bytes in `alloc`, and
+            // the allocator's caller gives it back for good.
+            unsafe { sys::munmap(p, size) };
         } else {
             // Give back the most recent block (common for temporary buffers).
             let _ = self.next.compare_exchange(p as usize + size, p as usize, Ordering::AcqRel, Ordering::Relaxed);

@@ -44,7 +44,9 @@ extern "C" fn init(_argc: i32, argv: *const *const u8, envp: *const *const u8) {
         Ok(fd) => fd,
         Err(e) => die(&alloc::format!("open /proc/self/exe: {}", sandbox_core::error::strerror(e))),
     };
-    let target = sandbox_core::Target { fd: exe, argv: args, envp: vars, name: "program", script: false };
+    // SAFETY: the loader's arrays, as above, live for the whole process.
+    let (argv, envp) = unsafe { (sys::CStrArray::new(args), sys::CStrArray::new(vars)) };
+    let target = sandbox_core::Target { fd: exe, argv, envp, name: "program", script: false };
     sandbox_core::arm(&policy, target)
 }
 

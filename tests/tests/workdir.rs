@@ -182,7 +182,7 @@ fn root_unidmappable_filesystem_refused_or_plain_bind_when_usable() {
                     .collect();
                 assert_eq!(errs.len(), 1, "one line: {errs:?}");
                 assert!(
-                    errs[0].starts_with("sandbox: filesystem: ")
+                    errs[0].starts_with("sandbox: idmap: ")
                         && errs[0].contains("is on ramfs, which cannot be idmapped"),
                     "{errs:?}"
                 );

@@ -53,32 +53,10 @@ pub(crate) fn api(v: Version) -> &'static dyn Api {
     }
 }
 
-impl Version {
-    pub fn mech(self) -> Mech {
-        match self {
-            Version::V1 => Mech::CgroupV1,
-            Version::V2 => Mech::CgroupV2,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     V1,
     V2,
-}
-
-/// Which mechanism enforces a limit of this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mech {
-    CgroupV1,
-    CgroupV2,
-    /// Per-process rlimits (RLIMIT_AS/DATA for memory, RLIMIT_NPROC, RLIMIT_CPU).
-    Rlimit,
-    /// The supervisor, polling the cgroup's CPU time of the whole tree.
-    Supervisor,
-    /// Not enforced (not asked for, or nothing on this host can enforce it).
-    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +64,6 @@ pub enum LimitKind {
     Memory,
     Pids,
     Cpus,
-    Time,
 }
 
 /// A set of controllers.
@@ -263,32 +240,22 @@ impl RunCgroup {
         }
     }
 
-    /// Which mechanism enforces `limit` for this run (`None` when it was not asked for).
-    pub fn mechanism(&self, limit: LimitKind) -> Mech {
+    /// The hierarchy whose controller enforces `limit` for this run (None: no controller
+    /// for it, or the limit was not asked for). What that means per limit: mechanism.rs.
+    pub fn controller(&self, limit: LimitKind) -> Option<Version> {
         let l = &self.limits;
-        let by = |bit: u8| self.leaves.iter().find(|x| x.ctl.has(bit)).map(|x| x.api.version().mech());
+        let by = |bit: u8| self.leaves.iter().find(|x| x.ctl.has(bit)).map(|x| x.api.version());
         match limit {
-            LimitKind::Memory if l.memory.is_some() => by(Ctl::MEMORY).unwrap_or(Mech::Rlimit),
-            LimitKind::Pids if l.pids.is_some() => by(Ctl::PIDS).unwrap_or(Mech::Rlimit),
-            LimitKind::Cpus if l.cpus_milli.is_some() => by(Ctl::CPU).unwrap_or(Mech::None),
-            LimitKind::Time if l.time.is_some() => {
-                if self.has_tree_cpu() {
-                    Mech::Supervisor
-                } else {
-                    Mech::Rlimit
-                }
-            }
-            _ => Mech::None,
+            LimitKind::Memory if l.memory.is_some() => by(Ctl::MEMORY),
+            LimitKind::Pids if l.pids.is_some() => by(Ctl::PIDS),
+            LimitKind::Cpus if l.cpus_milli.is_some() => by(Ctl::CPU),
+            _ => None,
         }
     }
 
-    fn has_tree_cpu(&self) -> bool {
+    /// A leaf counts the tree's CPU time (v2 always, v1 with cpuacct).
+    pub fn counts_tree_cpu(&self) -> bool {
         self.leaves.iter().any(|x| x.is(Version::V2) || x.ctl.has(Ctl::CPUACCT))
-    }
-
-    /// The controllers this run has a cgroup for.
-    pub fn controllers(&self) -> Ctl {
-        self.leaves.iter().fold(Ctl::default(), |c, l| Ctl(c.0 | l.ctl.0))
     }
 
     /// The leaf directories, e.g. for a report.

@@ -2,6 +2,7 @@
 //! uses its own `<root>` so parallel tests never race on removing a shared parent.
 
 use super::*;
+use crate::mechanism::{choose, Mech};
 use std::path::Path;
 use std::string::ToString;
 use std::time::Instant;
@@ -88,6 +89,7 @@ fn names_are_checked() {
 #[test]
 fn memory_limit_oom_and_peak() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let limits = Limits { memory: Some(64 << 20), pids: Some(16), ..Limits::default() };
@@ -97,18 +99,19 @@ fn memory_limit_oom_and_peak() {
     let mem_v = host.for_controller("memory").map(|h| h.version);
     if mem_v.is_none() {
         rc.remove().unwrap();
+        eprintln!("skipped: no memory controller on this host");
         return;
     }
     let mem = leaf_with(&rc, Ctl::MEMORY);
     let pids = leaf_with(&rc, Ctl::PIDS);
     if mem_v == Some(Version::V1) {
-        assert_eq!(rc.mechanism(LimitKind::Memory), Mech::CgroupV1);
+        assert_eq!(rc.controller(LimitKind::Memory), Some(Version::V1));
         assert_eq!(read_str(&mem, "memory.limit_in_bytes"), "67108864");
         if Path::new(&file(&mem, "memory.memsw.limit_in_bytes")).exists() {
             assert_eq!(read_str(&mem, "memory.memsw.limit_in_bytes"), "67108864");
         }
     } else {
-        assert_eq!(rc.mechanism(LimitKind::Memory), Mech::CgroupV2);
+        assert_eq!(rc.controller(LimitKind::Memory), Some(Version::V2));
         assert_eq!(read_str(&mem, "memory.max"), "67108864");
     }
     assert_eq!(read_str(&pids, "pids.max"), "16");
@@ -152,17 +155,19 @@ fn memory_limit_oom_and_peak() {
 #[test]
 fn pids_limit_stops_fork_bomb() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let limits = Limits { pids: Some(16), ..Limits::default() };
     let rc = RunCgroup::create(&root("pids"), "run-1", &limits).unwrap();
     let dirs = all_dirs(&rc);
     if detect::detect().unwrap().for_controller("pids").is_none() {
-        assert_eq!(rc.mechanism(LimitKind::Pids), Mech::Rlimit);
+        assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
         rc.remove().unwrap();
+        eprintln!("pids limit: no pids controller on this host, only the rlimit fallback checked");
         return;
     }
-    assert_ne!(rc.mechanism(LimitKind::Pids), Mech::Rlimit);
+    assert_ne!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
     let (pid, fd) = spawn(|| {
         let mut n = 0;
         loop {
@@ -196,6 +201,7 @@ fn pids_limit_stops_fork_bomb() {
 #[test]
 fn cpu_time_and_quota() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let limits = Limits { cpus_milli: Some(500), time: Some(1_000_000_000), ..Limits::default() };
@@ -204,15 +210,17 @@ fn cpu_time_and_quota() {
     if let Some(h) = detect::detect().unwrap().for_controller("cpu") {
         let cpu = leaf_with(&rc, Ctl::CPU);
         if h.version == Version::V1 {
-            assert_eq!(rc.mechanism(LimitKind::Cpus), Mech::CgroupV1);
+            assert_eq!(rc.controller(LimitKind::Cpus), Some(Version::V1));
             assert_eq!(read_str(&cpu, "cpu.cfs_quota_us"), "50000");
             assert_eq!(read_str(&cpu, "cpu.cfs_period_us"), "100000");
         } else {
             assert_eq!(read_str(&cpu, "cpu.max"), "50000 100000");
         }
     }
-    assert_eq!(rc.mechanism(LimitKind::Time), Mech::Supervisor);
-    assert_eq!(rc.mechanism(LimitKind::Memory), Mech::None);
+    assert!(rc.counts_tree_cpu());
+    // (Without --cpus: choose refuses a quota no controller can hold, tested in mechanism.rs.)
+    let m = choose(&Limits { time: limits.time, ..Limits::default() }, Some(&rc)).unwrap();
+    assert_eq!((m.time, m.memory), (Mech::Supervisor, Mech::None));
     let before = rc.cpu_ns().unwrap();
     let (pid, fd) = spawn(|| {
         spin_cpu(300);
@@ -233,6 +241,7 @@ fn cpu_time_and_quota() {
 #[test]
 fn v2_leaf_accounts_and_kills() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let host = detect::detect().unwrap();
@@ -265,6 +274,7 @@ fn v2_leaf_accounts_and_kills() {
 #[test]
 fn drop_kills_and_removes() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let rc = RunCgroup::create(&root("drop"), "run-1", &Limits { pids: Some(4), ..Limits::default() }).unwrap();
@@ -284,6 +294,7 @@ fn drop_kills_and_removes() {
 #[test]
 fn from_dir_writes_limits_and_keeps_dir() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     assert!(RunCgroup::from_dir("/tmp", &Limits::default()).is_err());
@@ -299,12 +310,12 @@ fn from_dir_writes_limits_and_keeps_dir() {
         if h.has("pids") {
             assert_eq!(read_str(&dir, "pids.max"), "8");
             let want = if h.version == Version::V1 { Mech::CgroupV1 } else { Mech::CgroupV2 };
-            assert_eq!(rc.mechanism(LimitKind::Pids), want);
+            assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, want);
         } else {
-            assert_eq!(rc.mechanism(LimitKind::Pids), Mech::Rlimit);
+            assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
         }
         if !h.has("memory") {
-            assert_eq!(rc.mechanism(LimitKind::Memory), Mech::Rlimit);
+            assert_eq!(choose(&limits, Some(&rc)).unwrap().memory, Mech::Supervisor);
         }
         assert_eq!(rc.primary_dir().as_deref(), Some(dir.as_str()));
         let (pid, fd) = spawn(|| 3);
@@ -322,6 +333,7 @@ fn from_dir_writes_limits_and_keeps_dir() {
 #[test]
 fn unprivileged_caller_falls_back_to_rlimits() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let r = root("unpriv");
@@ -335,9 +347,9 @@ fn unprivileged_caller_falls_back_to_rlimits() {
             Err(_) => 1,
             Ok(rc) => {
                 let ok = rc.leaves.is_empty()
-                    && rc.mechanism(LimitKind::Memory) == Mech::Rlimit
-                    && rc.mechanism(LimitKind::Pids) == Mech::Rlimit
-                    && rc.mechanism(LimitKind::Time) == Mech::Rlimit
+                    && rc.controller(LimitKind::Memory).is_none()
+                    && rc.controller(LimitKind::Pids).is_none()
+                    && !rc.counts_tree_cpu()
                     && rc.primary_dir().is_none();
                 if ok {
                     0
@@ -458,6 +470,7 @@ fn measure_run_cost() {
 #[test]
 fn concurrent_runs_share_root() {
     if !is_root() {
+        eprintln!("skipped: not root");
         return;
     }
     let r = root("shared");
@@ -489,7 +502,7 @@ fn concurrent_runs_share_root() {
 #[test]
 fn rmdir_waits_for_a_slow_tree() {
     if !is_root() {
-        std::eprintln!("SKIP rmdir_waits_for_a_slow_tree: needs root to create cgroups");
+        eprintln!("skipped: not root (rmdir_waits_for_a_slow_tree creates cgroups)");
         return;
     }
     let host = detect::detect().unwrap();

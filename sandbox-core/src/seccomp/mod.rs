@@ -4,7 +4,6 @@
 mod bpf;
 mod file;
 mod filter;
-pub mod notify;
 mod profiles;
 /// Public for the differential test against libseccomp (seccomp-diff/).
 pub mod rules;
@@ -14,12 +13,13 @@ mod tests;
 
 use crate::error::strerror;
 use crate::policy::{one_line, Seccomp};
-use crate::sys::{self, c_int, c_uint};
+use crate::sys::{self, c_uint};
+/// User notification and handing its listener on live in sys (they pass structs by pointer).
+pub use crate::sys::{recv_fd, recv_notif, respond_errno, send_fd};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 pub use libc::sock_filter;
-pub use notify::{recv_fd, recv_notif, respond_errno, send_fd};
 pub use profiles::GROUPS;
 
 /// Containment marker: this syscall number, unassigned on x86-64 (far above the table and
@@ -78,11 +78,6 @@ pub fn check_file(text: &str) -> Result<(), String> {
     profiles::guard_setid(&mut rules).map_err(|n| format!("its own argument rule on {n} would defeat the set-id guard"))
 }
 
-/// Instruction count of a program (for benches and reports).
-pub fn stats(prog: &[sock_filter]) -> usize {
-    prog.len()
-}
-
 /// Install `prog` on the calling thread (FLAG_TSYNC: all threads). The caller has set
 /// no_new_privs. With FLAG_NEW_LISTENER the listener fd (close-on-exec) is returned.
 ///
@@ -91,16 +86,14 @@ pub fn stats(prog: &[sock_filter]) -> usize {
 /// "seccomp"/"prctl"), which costs some single-thread speed but keeps a hostile program
 /// from using Spectre v4 against its own sandbox. On the reference VM spec_store_bypass is
 /// not mitigated at all, so the flag would change nothing there anyway.
-pub fn install(prog: &[sock_filter], flags: c_uint) -> Result<Option<c_int>, i32> {
+pub fn install(prog: &[sock_filter], flags: c_uint) -> Result<Option<sys::Fd>, i32> {
     if prog.is_empty() || prog.len() > bpf::MAX_INSNS {
         return Err(libc::EINVAL);
     }
-    let r = sys::seccomp_set_filter(prog, flags)?;
-    Ok((flags & FLAG_NEW_LISTENER != 0).then_some(r as c_int))
+    sys::seccomp_set_filter(prog, flags)
 }
 
 /// True when this process runs under our filter with no_new_privs set.
 pub fn contained() -> bool {
-    sys::probe(PROBE_NR as _, PROBE_MAGIC as usize) == Err(PROBE_ERRNO)
-        && sys::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == Ok(1)
+    sys::unassigned_syscall(PROBE_NR, PROBE_MAGIC) == Err(PROBE_ERRNO) && sys::prctl_get_no_new_privs() == Ok(true)
 }

@@ -117,16 +117,19 @@ fn default_profile_denies_admin_and_debug_calls() {
         check!(sc(libc::SYS_io_uring_setup, [1, 0, 0, 0, 0, 0]) == Err(libc::EPERM), 5);
         check!(sc(libc::SYS_bpf, [0; 6]) == Err(libc::EPERM), 6);
         // TIOCSTI refused even with junk in the upper half of the command word.
-        check!(crate::sys::ioctl(-1, 0x5412, 0) == Err(libc::EPERM), 7);
-        check!(crate::sys::ioctl(-1, 0x1_0000_5412, 0) == Err(libc::EPERM), 8);
-        check!(crate::sys::ioctl(-1, 0x5401 /* TCGETS */, 0) == Err(libc::EBADF), 9);
+        // SAFETY: fd -1 and a null argument: the kernel (or the filter) refuses before
+        // reading anything.
+        let ioctl = |req| unsafe { crate::sys::ioctl(-1, req, 0) };
+        check!(ioctl(0x5412) == Err(libc::EPERM), 7);
+        check!(ioctl(0x1_0000_5412) == Err(libc::EPERM), 8);
+        check!(ioctl(0x5401 /* TCGETS */) == Err(libc::EBADF), 9);
         check!(sc(libc::SYS_personality, [0x0006 /* PER_BSD */, 0, 0, 0, 0, 0]) == Err(libc::EPERM), 10);
         check!(sc(libc::SYS_personality, [0xffff_ffff, 0, 0, 0, 0, 0]).is_ok(), 11);
         check!(sc(libc::SYS_personality, [0, 0, 0, 0, 0, 0]).is_ok(), 12);
         // Nested filters are fine, listeners are not.
         let nested = build(&Seccomp::None, &Options::default()).unwrap();
         check!(install(&nested, 0).is_ok(), 13);
-        check!(install(&nested, FLAG_NEW_LISTENER) == Err(libc::EPERM), 14);
+        check!(install(&nested, FLAG_NEW_LISTENER).err() == Some(libc::EPERM), 14);
         0
     });
     assert_eq!(out, Out::Exit(0));
@@ -146,13 +149,15 @@ fn probe_tells_contained_from_not() {
 fn exec_true(cookie: u64, quiet_stdout: bool) -> i32 {
     let argv = [c"true".as_ptr().cast::<u8>(), core::ptr::null()];
     let envp = [core::ptr::null()];
+    // SAFETY: null-terminated arrays of static C strings.
+    let (argv, envp) = unsafe { (crate::sys::CStrArray::new(&argv), crate::sys::CStrArray::new(&envp)) };
     if quiet_stdout {
         let _ = crate::sys::open(b"/dev/null", libc::O_WRONLY).and_then(|fd| crate::sys::dup3(fd, 1, 0));
     }
     let Ok(fd) = crate::sys::open(b"/bin/true", libc::O_PATH) else {
         return 22;
     };
-    crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie);
+    crate::sys::execveat(fd, argv, envp, libc::AT_EMPTY_PATH, cookie);
     25
 }
 
@@ -168,11 +173,11 @@ fn exec_wrong(how: u32, cookie: u64) -> i32 {
             let a = [c"/bin/true".as_ptr() as usize, argv.as_ptr() as usize, envp.as_ptr() as usize, 0, 0, 0];
             let _ = sc(libc::SYS_execve, a);
         }
-        1 => {
-            crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ 1);
-        }
-        _ => {
-            crate::sys::execveat(fd, &argv, &envp, libc::AT_EMPTY_PATH, cookie ^ (1 << 40));
+        how => {
+            // SAFETY: null-terminated arrays of static C strings.
+            let (a, e) = unsafe { (crate::sys::CStrArray::new(&argv), crate::sys::CStrArray::new(&envp)) };
+            let bad = if how == 1 { cookie ^ 1 } else { cookie ^ (1 << 40) };
+            crate::sys::execveat(fd, a, e, libc::AT_EMPTY_PATH, bad);
         }
     }
     23
@@ -298,7 +303,7 @@ fn strict_notify_lets_a_supervisor_answer() {
             libc::close(sv[0]);
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             let Ok(Some(lfd)) = install(&prog, FLAG_NEW_LISTENER) else { libc::_exit(1) };
-            if send_fd(sv[1], lfd).is_err() {
+            if send_fd(sv[1], lfd.raw()).is_err() {
                 libc::_exit(2);
             }
             let r = crate::sys::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
@@ -307,14 +312,12 @@ fn strict_notify_lets_a_supervisor_answer() {
     }
     unsafe { libc::close(sv[1]) };
     let lfd = recv_fd(sv[0]).expect("listener fd");
-    let (id, nr) = recv_notif(lfd).expect("notification");
+    let (id, nr) = recv_notif(lfd.raw()).expect("notification");
     assert_eq!(nr as libc::c_long, libc::SYS_socket);
-    respond_errno(lfd, id, libc::EPERM).unwrap();
+    respond_errno(lfd.raw(), id, libc::EPERM).unwrap();
     assert_eq!(wait(pid), Out::Exit(0));
-    unsafe {
-        libc::close(lfd);
-        libc::close(sv[0]);
-    }
+    drop(lfd);
+    unsafe { libc::close(sv[0]) };
 }
 
 #[test]
@@ -382,7 +385,7 @@ fn timing_of_build_and_install() {
         installs.sort();
         println!(
             "seccomp {name:8} insns={:4} build={:6} ns install(median of 10)={:6} ns",
-            stats(&prog),
+            prog.len(),
             build_ns,
             installs[5]
         );

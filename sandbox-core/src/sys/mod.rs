@@ -58,12 +58,65 @@ macro_rules! sc {
     };
 }
 
+mod socket;
+pub use socket::{recv_fd, recv_notif, respond_errno, send_fd, socketpair_fds};
+
 /// A NUL-terminated copy of `s` for passing to the kernel.
 pub fn cstr(s: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(s.len() + 1);
     v.extend_from_slice(s);
     v.push(0);
     v
+}
+
+// ---- owned descriptors -------------------------------------------------------------------
+
+/// A descriptor this process owns: closed with the raw close(2) when dropped (never libc's,
+/// which a preloaded program could interpose). Only the wrappers here make one, from a
+/// descriptor the kernel has just returned.
+#[derive(Debug)]
+pub struct Fd(c_int);
+
+impl Fd {
+    pub fn raw(&self) -> c_int {
+        self.0
+    }
+    /// Give up ownership: the caller closes it (or hands it on).
+    pub fn into_raw(self) -> c_int {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
+    /// Take ownership of a descriptor.
+    ///
+    /// # Safety
+    /// `fd` is open, and nothing else closes it or uses it after this `Fd` is dropped.
+    pub unsafe fn from_raw(fd: c_int) -> Fd {
+        Fd(fd)
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        close(self.0);
+    }
+}
+
+fn owned(fd: usize) -> Fd {
+    Fd(fd as c_int)
+}
+
+/// `pipe2` as owned descriptors: [read end, write end].
+pub fn pipe(flags: c_int) -> R<[Fd; 2]> {
+    pipe2(flags).map(|[r, w]| [Fd(r), Fd(w)])
+}
+/// Create or truncate `path` for writing, owned.
+pub fn create_fd(path: &[u8], mode: u32) -> R<Fd> {
+    openat(AT_FDCWD, path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, mode).map(|f| owned(f as usize))
+}
+/// `openat(AT_FDCWD)` as an owned descriptor.
+pub fn open_fd(path: &[u8], flags: c_int) -> R<Fd> {
+    open(path, flags).map(|f| owned(f as usize))
 }
 
 // ---- files -------------------------------------------------------------------------------
@@ -129,8 +182,59 @@ pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> R<()> {
 pub fn dup3(old: c_int, new: c_int, flags: c_int) -> R<c_int> {
     sc!(libc::SYS_dup3, old, new, flags).map(|f| f as c_int)
 }
-pub fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> R<usize> {
-    sc!(libc::SYS_fcntl, fd, cmd, arg)
+/// O_NONBLOCK on (the other status flags are dropped: only used on our own pipes).
+pub fn set_nonblocking(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETFL, libc::O_NONBLOCK).map(drop)
+}
+/// Keep `fd` open across exec (clear FD_CLOEXEC).
+pub fn keep_on_exec(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETFD, 0).map(drop)
+}
+/// Close `fd` at exec (set FD_CLOEXEC).
+pub fn set_cloexec(fd: c_int) -> R<()> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETFD, libc::FD_CLOEXEC).map(drop)
+}
+/// Every descriptor from `lo` up closes at exec: close_range(CLOSE_RANGE_CLOEXEC), or on
+/// kernels before 5.11 (EINVAL, ENOSYS) each open one from /proc/self/fd.
+pub fn cloexec_from(lo: c_int) -> R<()> {
+    match close_range(lo as c_uint, !0, libc::CLOSE_RANGE_CLOEXEC) {
+        Err(libc::EINVAL | libc::ENOSYS) => cloexec_from_proc(lo),
+        r => r,
+    }
+}
+/// `cloexec_from`'s fallback (public for its test).
+pub fn cloexec_from_proc(lo: c_int) -> R<()> {
+    let mut fds = Vec::new();
+    for_each_dirent(b"/proc/self/fd", |name| {
+        if let Some(fd) = core::str::from_utf8(name).ok().and_then(|n| n.parse::<c_int>().ok()) {
+            fds.push(fd);
+        }
+    });
+    if fds.is_empty() {
+        return Err(libc::ENOENT);
+    }
+    for fd in fds.into_iter().filter(|&fd| fd >= lo) {
+        match set_cloexec(fd) {
+            // The directory's own fd is gone by now.
+            Err(libc::EBADF) | Ok(()) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+/// Only 0, 1, 2 and `keep` reach the next program: every other descriptor closes at exec,
+/// the kept ones are cleared of FD_CLOEXEC. A kept fd that is not open is an error
+/// (Some(fd), errno): fail closed on a mistyped keep rather than run with other descriptors.
+pub fn cloexec_all_except(keep: &[c_int]) -> Result<(), (Option<c_int>, Errno)> {
+    cloexec_from(3).map_err(|e| (None, e))?;
+    for &fd in keep.iter().filter(|&&fd| fd > 2) {
+        keep_on_exec(fd).map_err(|e| (Some(fd), e))?;
+    }
+    Ok(())
+}
+/// A pipe's buffer size (F_SETPIPE_SZ): the size the kernel granted.
+pub fn set_pipe_size(fd: c_int, size: usize) -> R<usize> {
+    sc!(libc::SYS_fcntl, fd, libc::F_SETPIPE_SZ, size)
 }
 pub fn pipe2(flags: c_int) -> R<[c_int; 2]> {
     let mut fds = [0 as c_int; 2];
@@ -370,7 +474,8 @@ pub fn clone3_into_cgroup(flags: u64, cgroup: c_int) -> R<c_int> {
 pub fn unshare(flags: c_int) -> R<()> {
     sc!(libc::SYS_unshare, flags).map(drop)
 }
-pub fn execveat(fd: c_int, argv: &[*const u8], envp: &[*const u8], flags: c_int, cookie: u64) -> Errno {
+pub fn execveat(fd: c_int, argv: CStrArray, envp: CStrArray, flags: c_int, cookie: u64) -> Errno {
+    let (argv, envp) = (argv.as_ptrs(), envp.as_ptrs());
     let empty = b"\0";
     // The sixth argument is ignored by the kernel for execveat; the seccomp filter checks it
     // against this run's cookie so that only the sandbox's own exec passes (see seccomp).
@@ -400,8 +505,25 @@ pub fn wait4(pid: c_int, options: c_int, ru: Option<&mut libc::rusage>) -> R<(c_
 pub fn setsid() -> R<()> {
     sc!(libc::SYS_setsid).map(drop)
 }
-pub fn prctl(op: c_int, a: c_ulong, b: c_ulong, c: c_ulong, d: c_ulong) -> R<usize> {
-    sc!(libc::SYS_prctl, op, a, b, c, d)
+/// Die with signal `sig` when the parent exits.
+pub fn prctl_set_pdeathsig(sig: c_int) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, sig, 0, 0, 0).map(drop)
+}
+pub fn prctl_set_no_new_privs() -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).map(drop)
+}
+pub fn prctl_get_no_new_privs() -> R<bool> {
+    sc!(libc::SYS_prctl, libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0).map(|v| v == 1)
+}
+/// Drop capability `cap` from the bounding set.
+pub fn prctl_capbset_drop(cap: u32) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_CAPBSET_DROP, cap, 0, 0, 0).map(drop)
+}
+pub fn prctl_clear_ambient_caps() -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0).map(drop)
+}
+pub fn prctl_set_securebits(bits: u64) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_SECUREBITS, bits, 0, 0, 0).map(drop)
 }
 pub fn setresuid(u: u32) -> R<()> {
     sc!(libc::SYS_setresuid, u, u, u).map(drop)
@@ -474,8 +596,17 @@ struct KSigaction {
     restorer: usize,
     mask: u64,
 }
-/// Set a signal to SIG_DFL or SIG_IGN (no handlers: nothing here runs in signal context).
-pub fn signal_disposition(sig: c_int, handler: usize) -> R<()> {
+/// What a signal does: no handlers, so nothing of ours ever runs in signal context.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Disposition {
+    Default,
+    Ignore,
+}
+pub fn signal_disposition(sig: c_int, d: Disposition) -> R<()> {
+    let handler = match d {
+        Disposition::Default => libc::SIG_DFL,
+        Disposition::Ignore => libc::SIG_IGN,
+    };
     let a = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
     sc!(libc::SYS_rt_sigaction, sig, &a as *const KSigaction, 0, 8).map(drop)
 }
@@ -514,25 +645,79 @@ pub fn now_ns() -> u64 {
 pub fn socket(domain: c_int, ty: c_int, proto: c_int) -> R<c_int> {
     sc!(libc::SYS_socket, domain, ty | libc::SOCK_CLOEXEC, proto).map(|f| f as c_int)
 }
-pub fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
+/// Any ioctl(2).
+///
+/// # Safety
+/// When `req` takes a pointer, `arg` is the address of live memory of the size `req`
+/// reads or writes. Prefer a typed wrapper (`set_interface_flags`, `fionread`…).
+pub unsafe fn ioctl(fd: c_int, req: c_ulong, arg: usize) -> R<usize> {
     sc!(libc::SYS_ioctl, fd, req, arg)
+}
+/// SIOCSIFFLAGS: set the flags of interface `name` (at most 15 bytes) through socket `sock`.
+pub fn set_interface_flags(sock: c_int, name: &[u8], flags: u16) -> R<()> {
+    // struct ifreq: 16 bytes of name, then the flags (short) in the union.
+    let mut ifr = [0u8; 40];
+    if name.len() > 15 {
+        return Err(libc::EINVAL);
+    }
+    ifr[..name.len()].copy_from_slice(name);
+    ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+    sc!(libc::SYS_ioctl, sock, libc::SIOCSIFFLAGS, ifr.as_mut_ptr()).map(drop)
 }
 
 // ---- seccomp and landlock ----------------------------------------------------------------
 
-pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<usize> {
+/// Install a seccomp filter; with SECCOMP_FILTER_FLAG_NEW_LISTENER, the listener (owned).
+pub fn seccomp_set_filter(prog: &[libc::sock_filter], flags: c_uint) -> R<Option<Fd>> {
     let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
-    sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)
+    let r = sc!(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, &fprog as *const libc::sock_fprog)?;
+    Ok((flags & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as c_uint != 0).then(|| owned(r)))
 }
-/// Issue an arbitrary syscall number with arguments (used by the containment probe).
-pub fn probe(n: c_long, a: usize) -> R<usize> {
-    sc!(n, a)
+/// A system call number no kernel assigns (the containment probe's marker), with one
+/// plain-number argument: only a seccomp filter can answer it with anything but ENOSYS.
+/// Numbers a kernel could assign are refused here.
+pub fn unassigned_syscall(n: u32, a: u64) -> R<usize> {
+    // x86-64 numbers end below 1024, and x32 ones (bit 30) below 0x4000_0400.
+    if !(0x1000_0000..0x4000_0000).contains(&n) {
+        return Err(libc::EINVAL);
+    }
+    sc!(n as c_long, a)
 }
-pub fn landlock_create_ruleset(attr: *const u8, size: usize, flags: u32) -> R<c_int> {
-    sc!(libc::SYS_landlock_create_ruleset, attr, size, flags).map(|f| f as c_int)
+/// clone3 is there (and not filtered): with no arguments it fails EINVAL, never ENOSYS.
+pub fn has_clone3() -> bool {
+    sc!(libc::SYS_clone3, 0, 0) != Err(libc::ENOSYS)
 }
-pub fn landlock_add_rule(fd: c_int, ty: u32, attr: *const u8, flags: u32) -> R<()> {
-    sc!(libc::SYS_landlock_add_rule, fd, ty, attr, flags).map(drop)
+/// The Landlock ABI version (LANDLOCK_CREATE_RULESET_VERSION).
+pub fn landlock_abi() -> R<u32> {
+    sc!(libc::SYS_landlock_create_ruleset, 0, 0, 1).map(|v| v as u32)
+}
+#[repr(C)]
+struct RulesetAttr {
+    fs: u64,
+    net: u64,
+    scoped: u64,
+}
+/// A ruleset handling `fs` and `net` rights and `scoped` scopes. `abi` says how much of
+/// the attribute to pass: older kernels reject unknown trailing fields.
+pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64, abi: u32) -> R<Fd> {
+    let attr = RulesetAttr { fs, net, scoped };
+    let size: usize = match abi {
+        1..=3 => 8,
+        4 | 5 => 16,
+        _ => 24,
+    };
+    sc!(libc::SYS_landlock_create_ruleset, &attr as *const RulesetAttr, size, 0).map(owned)
+}
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed: u64,
+    fd: c_int,
+}
+const RULE_PATH_BENEATH: u32 = 1;
+/// Allow `allowed` beneath the file or directory open at `fd`.
+pub fn landlock_allow_beneath(ruleset: c_int, fd: c_int, allowed: u64) -> R<()> {
+    let rule = PathBeneath { allowed, fd };
+    sc!(libc::SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &rule as *const PathBeneath, 0).map(drop)
 }
 pub fn landlock_restrict_self(fd: c_int) -> R<()> {
     sc!(libc::SYS_landlock_restrict_self, fd, 0).map(drop)
@@ -552,7 +737,9 @@ pub fn mmap_anon(len: usize) -> R<*mut u8> {
     )
     .map(|p| p as *mut u8)
 }
-pub fn munmap(p: *mut u8, len: usize) {
+/// # Safety
+/// `p..p+len` is a mapping of ours that nothing uses any more.
+pub unsafe fn munmap(p: *mut u8, len: usize) {
     let _ = sc!(libc::SYS_munmap, p, len);
 }
 
@@ -571,8 +758,50 @@ pub unsafe fn c_bytes<'a>(p: *const u8) -> &'a [u8] {
     }
 }
 
-pub fn socketpair(domain: c_int, ty: c_int, sv: &mut [c_int; 2]) -> R<()> {
-    sc!(libc::SYS_socketpair, domain, ty, 0, sv.as_mut_ptr()).map(drop)
+/// A null-terminated array of NUL-terminated strings (an argv or envp from the loader or
+/// the launcher), checked once by whoever makes it.
+#[derive(Clone, Copy)]
+pub struct CStrArray<'a>(&'a [*const u8]);
+
+impl<'a> CStrArray<'a> {
+    /// # Safety
+    /// `ptrs` contains a null pointer, and every pointer before the first null points to a
+    /// NUL-terminated string that lives, unchanged, for `'a`.
+    pub unsafe fn new(ptrs: &'a [*const u8]) -> CStrArray<'a> {
+        CStrArray(ptrs)
+    }
+    /// The pointer array, for execve.
+    pub fn as_ptrs(&self) -> &'a [*const u8] {
+        self.0
+    }
+    /// The strings, without their NULs.
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> {
+        // SAFETY: the contract of `new`.
+        self.0.iter().take_while(|p| !p.is_null()).map(|&p| unsafe { c_bytes(p) })
+    }
+}
+
+/// An owned `CStrArray`: NUL-terminated copies and the null-terminated pointer array into
+/// them (moving the copies into the Vec does not move their heap buffers).
+#[derive(Default)]
+pub struct CStrVec {
+    strings: Vec<Vec<u8>>,
+    ptrs: Vec<*const u8>,
+}
+
+impl CStrVec {
+    pub fn push(&mut self, s: &[u8]) {
+        self.ptrs.pop();
+        self.strings.push(cstr(s));
+        self.ptrs.extend(self.strings.last().map(|v| v.as_ptr()));
+        self.ptrs.push(core::ptr::null());
+    }
+    pub fn as_array(&self) -> CStrArray<'_> {
+        if self.ptrs.is_empty() {
+            return CStrArray(&[core::ptr::null()]);
+        }
+        CStrArray(&self.ptrs)
+    }
 }
 
 /// Number of CPUs this process may run on.

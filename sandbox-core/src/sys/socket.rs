@@ -1,19 +1,21 @@
-//! Seccomp user notification (the supervisor side) and passing its fd over a unix socket.
-//!
-//! The listener fd exists only in the process that installed the filter, so the sandbox
-//! hands it to its supervisor with SCM_RIGHTS right after installing (strict allows
-//! `sendmsg` for this); the supervisor then answers each violation, e.g. with EPERM.
+//! Unix sockets: descriptor passing (SCM_RIGHTS) and seccomp user notification, whose
+//! messages are structs the kernel reads and writes through pointers.
 
-use crate::sys::{self, c_int, syscall6};
+use super::{c_int, owned, ret, syscall6, Fd, R};
 use core::mem::{size_of, zeroed};
 
-/// Wait for the next notification: (id, syscall number).
-pub fn recv_notif(fd: c_int) -> Result<(u64, i32), i32> {
+/// A connected pair of unix sockets, owned.
+pub fn socketpair_fds(domain: c_int, ty: c_int) -> R<[Fd; 2]> {
+    let mut sv = [0 as c_int; 2];
+    sc!(libc::SYS_socketpair, domain, ty, 0, sv.as_mut_ptr()).map(|_| [owned(sv[0] as usize), owned(sv[1] as usize)])
+}
+
+/// Wait for the next seccomp notification on listener `fd`: (id, syscall number).
+pub fn recv_notif(fd: c_int) -> R<(u64, i32)> {
     // SAFETY: seccomp_notif is plain old data; the kernel requires it zeroed on entry.
     let mut n: libc::seccomp_notif = unsafe { zeroed() };
-    let p = &mut n as *mut libc::seccomp_notif as usize;
     loop {
-        match sys::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV as _, p) {
+        match sc!(libc::SYS_ioctl, fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut n as *mut libc::seccomp_notif) {
             Err(libc::EINTR) => continue,
             Err(e) => return Err(e),
             Ok(_) => return Ok((n.id, n.data.nr)),
@@ -22,10 +24,9 @@ pub fn recv_notif(fd: c_int) -> Result<(u64, i32), i32> {
 }
 
 /// Fail the notified syscall `id` with `errno` (0 makes it return 0).
-pub fn respond_errno(fd: c_int, id: u64, errno: i32) -> Result<(), i32> {
+pub fn respond_errno(fd: c_int, id: u64, errno: i32) -> R<()> {
     let r = libc::seccomp_notif_resp { id, val: 0, error: -errno, flags: 0 };
-    let p = &r as *const libc::seccomp_notif_resp as usize;
-    sys::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND as _, p).map(drop)
+    sc!(libc::SYS_ioctl, fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &r as *const libc::seccomp_notif_resp).map(drop)
 }
 
 /// A control message carrying one descriptor (CMSG_SPACE(sizeof(int)) on x86-64).
@@ -47,50 +48,32 @@ fn msghdr(iov: &mut libc::iovec, ctl: &mut FdMsg) -> libc::msghdr {
     m
 }
 
-fn sendmsg(sock: c_int, m: &libc::msghdr, flags: c_int) -> Result<usize, i32> {
-    // SAFETY: `m` and the iovec/control buffers it points to are live for the call.
-    let r = unsafe { syscall6(libc::SYS_sendmsg, sock as usize, m as *const _ as usize, flags as usize, 0, 0, 0) };
-    if r < 0 {
-        Err(-r as i32)
-    } else {
-        Ok(r as usize)
-    }
-}
-
-fn recvmsg(sock: c_int, m: &mut libc::msghdr, flags: c_int) -> Result<usize, i32> {
-    // SAFETY: `m` and the iovec/control buffers it points to are live and writable.
-    let r = unsafe { syscall6(libc::SYS_recvmsg, sock as usize, m as *mut _ as usize, flags as usize, 0, 0, 0) };
-    if r < 0 {
-        Err(-r as i32)
-    } else {
-        Ok(r as usize)
-    }
-}
-
 /// Send `fd` (and one data byte, which stream sockets need) over unix socket `sock`.
-pub fn send_fd(sock: c_int, fd: c_int) -> Result<(), i32> {
+pub fn send_fd(sock: c_int, fd: c_int) -> R<()> {
     let mut byte = [b'F'];
     let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
     let hdr = libc::cmsghdr { cmsg_len: CMSG_LEN_FD, cmsg_level: libc::SOL_SOCKET, cmsg_type: libc::SCM_RIGHTS };
     let mut ctl = FdMsg { hdr, fd, _pad: 0 };
     let m = msghdr(&mut iov, &mut ctl);
     loop {
-        match sendmsg(sock, &m, libc::MSG_NOSIGNAL) {
+        // `m`, its iovec and control buffer are live for the call.
+        match sc!(libc::SYS_sendmsg, sock, &m as *const libc::msghdr, libc::MSG_NOSIGNAL) {
             Err(libc::EINTR) => continue,
             r => return r.map(drop),
         }
     }
 }
 
-/// Receive one descriptor sent by `send_fd` (close-on-exec in this process).
-pub fn recv_fd(sock: c_int) -> Result<c_int, i32> {
+/// Receive one descriptor sent by `send_fd` (close-on-exec in this process), owned.
+pub fn recv_fd(sock: c_int) -> R<Fd> {
     let mut byte = [0u8];
     let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
     let hdr = libc::cmsghdr { cmsg_len: 0, cmsg_level: 0, cmsg_type: 0 };
     let mut ctl = FdMsg { hdr, fd: -1, _pad: 0 };
     let mut m = msghdr(&mut iov, &mut ctl);
     let n = loop {
-        match recvmsg(sock, &mut m, libc::MSG_CMSG_CLOEXEC) {
+        // `m`, its iovec and control buffer are live and writable for the call.
+        match sc!(libc::SYS_recvmsg, sock, &mut m as *mut libc::msghdr, libc::MSG_CMSG_CLOEXEC) {
             Err(libc::EINTR) => continue,
             r => break r?,
         }
@@ -100,7 +83,7 @@ pub fn recv_fd(sock: c_int) -> Result<c_int, i32> {
         && ctl.hdr.cmsg_type == libc::SCM_RIGHTS
         && ctl.fd >= 0;
     match (n, ok) {
-        (_, true) => Ok(ctl.fd),
+        (_, true) => Ok(owned(ctl.fd as usize)),
         (0, false) => Err(libc::ECONNRESET),
         _ => Err(libc::EBADMSG),
     }
