@@ -144,9 +144,9 @@ mod tests {
     #[test]
     fn keep_env_passes_one() {
         let mut p = Policy::default();
-        p.set("keep-env", "AWS_SECRET_ACCESS_KEY").unwrap();
-        p.set("keep-env", "LD_PRELOAD").unwrap();
-        p.set("keep-env", "SANDBOX_SECCOMP").unwrap();
+        crate::options::set(&mut p, "keep-env", "AWS_SECRET_ACCESS_KEY").unwrap();
+        crate::options::set(&mut p, "keep-env", "LD_PRELOAD").unwrap();
+        crate::options::set(&mut p, "keep-env", "SANDBOX_SECCOMP").unwrap();
         let env = build(&p);
         assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(), Some("hunter2"));
         assert_eq!(get(&env, "LD_PRELOAD"), None);
@@ -156,7 +156,7 @@ mod tests {
     #[test]
     fn inherit_env_still_drops_loader_and_sandbox_vars() {
         let mut p = Policy::default();
-        p.set("inherit-env", "true").unwrap();
+        crate::options::set(&mut p, "inherit-env", "true").unwrap();
         let env = build(&p);
         assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(), Some("hunter2"));
         for k in ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "SANDBOX_SECCOMP"] {
@@ -176,20 +176,20 @@ mod tests {
     #[test]
     fn explicit_env_wins_but_not_for_ld() {
         let mut p = Policy::default();
-        p.set("env", "HOME=/elsewhere").unwrap();
-        p.set("env", "FOO=a=b").unwrap();
+        crate::options::set(&mut p, "env", "HOME=/elsewhere").unwrap();
+        crate::options::set(&mut p, "env", "FOO=a=b").unwrap();
         let env = build(&p);
         assert_eq!(get(&env, "HOME").as_deref(), Some("/elsewhere"));
         assert_eq!(get(&env, "FOO").as_deref(), Some("a=b"));
 
-        p.set("env", "LD_BIND_NOW=1").unwrap();
+        crate::options::set(&mut p, "env", "LD_BIND_NOW=1").unwrap();
         assert!(build_env(&p, &caller(), None, None, None).unwrap_err().contains("LD_BIND_NOW"));
     }
 
     #[test]
     fn preload_and_cgroup_added() {
         let mut p = Policy::default();
-        p.set("env", "SANDBOX_CGROUP_DIR=/fake").unwrap();
+        crate::options::set(&mut p, "env", "SANDBOX_CGROUP_DIR=/fake").unwrap();
         let lib = Path::new("/usr/lib/libsandbox.so");
         let env = build_env(&p, &caller(), Some(lib), Some("/sys/fs/cgroup/x"), None).unwrap();
         assert_eq!(get(&env, "LD_PRELOAD").as_deref(), Some("/usr/lib/libsandbox.so"));
