@@ -2,7 +2,7 @@
 //! core table (sandbox_core::policy::KEYS) or the launcher's (crate::options::KEYS), plus a
 //! few that act instead of running. One flag is one value, never split.
 
-use launcher::options;
+use crate::options;
 use sandbox_core::policy::{Arg, Key};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

@@ -1,5 +1,6 @@
 //! The launcher's parts: everything `sandbox` decides before it arms and execs the target.
 
+pub mod cli;
 pub mod config;
 pub mod environ;
 pub mod fds;

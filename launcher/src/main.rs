@@ -2,10 +2,9 @@
 //! becomes the supervisor), and execs exactly the checked file inside.
 
 mod check;
-mod cli;
 
 use launcher::options::{self, LauncherSettings};
-use launcher::{config, environ, fds, target, EXIT_CANNOT_RUN};
+use launcher::{cli, config, environ, fds, target, EXIT_CANNOT_RUN};
 use sandbox_core::{Policy, Target, EXIT_SETUP};
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, IntoRawFd};
