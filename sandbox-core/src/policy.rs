@@ -1,5 +1,7 @@
 //! Policy: everything a run may do, from one table of keys shared by the launcher's flags,
-//! the TOML configuration and the SANDBOX_* variables of bare mode.
+//! the TOML configuration and the SANDBOX_* variables of bare mode. Each key parses and
+//! applies its own value; every source collects `Settings`, whose `finalize` applies them in
+//! the one order (profile first, then the rest as given, then derived values).
 
 use alloc::format;
 use alloc::string::{String, ToString};
