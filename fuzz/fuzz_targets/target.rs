@@ -1,4 +1,4 @@
-//! The launcher's inspection of the target (launcher/src/target.rs): ELF headers, program
+//! The launcher's inspection of the target (launcher/src/target/): ELF headers, program
 //! headers, PT_INTERP, the dynamic section, `#!` lines and interpreter chains. The input is up
 //! to four files separated by "@@F\n", written to /tmp/sbxfz-target/{a,b,c,d} (mode 0755),
 //! so a `#!` line can name another one (or itself). `open_checked(a)` must return a checked

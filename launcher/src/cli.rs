@@ -1,13 +1,18 @@
-//! Command line: `sandbox [OPTIONS] [--] PROGRAM [ARGS...]`. Every option is a policy key
-//! (see sandbox_core::policy::KEYS), plus a few that act instead of running.
+//! Command line: `sandbox [OPTIONS] [--] PROGRAM [ARGS...]`. Every option is a key of the
+//! core table (sandbox_core::policy::KEYS) or the launcher's (crate::options::KEYS), plus a
+//! few that act instead of running. One flag is one value, never split.
 
-use sandbox_core::policy::{find_key, Arg, KEYS};
+use crate::options;
+use sandbox_core::policy::{Arg, Key};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
+/// The flags that are keys, in command-line order.
+pub type Flags = Vec<(&'static Key, String)>;
+
 pub enum Action {
-    Run { settings: Vec<(String, String)>, config: Option<String>, preload_only: bool, program: Vec<OsString> },
-    Check { settings: Vec<(String, String)>, config: Option<String> },
+    Run { settings: Flags, config: Option<String>, preload_only: bool, program: Vec<OsString> },
+    Check { settings: Flags, config: Option<String> },
     Help,
     Version,
 }
@@ -50,18 +55,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Action, String> {
             "--check" => check = true,
             "--preload-only" => preload_only = true,
             "--config" => config = Some(value("--config")?),
-            "-v" => settings.push(("verbose".into(), "true".into())),
-            "-q" => settings.push(("quiet".into(), "true".into())),
+            "-v" => settings.push((known("verbose"), "true".into())),
+            "-q" => settings.push((known("quiet"), "true".into())),
             _ => {
                 let key = name
                     .strip_prefix("--")
-                    .and_then(find_key)
+                    .and_then(options::find)
                     .ok_or(format!("unknown option '{name}' (see --help)"))?;
                 let v = match key.arg {
                     Arg::Flag => inline.clone().unwrap_or_else(|| "true".into()),
                     Arg::Value(_) => value(&name)?,
                 };
-                settings.push((key.name.to_string(), v));
+                settings.push((key, v));
             }
         }
     }
@@ -81,7 +86,7 @@ pub fn help() -> String {
          /tmp, no network but loopback, no privileges, a system-call filter, and the limits\n\
          given. Its exit status is the program's own (128+N for signal N).\n\n",
     );
-    for k in KEYS {
+    for k in options::all() {
         let left = match k.arg {
             Arg::Flag => format!("--{}", k.name),
             Arg::Value(v) => format!("--{} {}", k.name, v),
@@ -107,6 +112,10 @@ pub fn help() -> String {
          126 if PROGRAM cannot be run sandboxed, 127 if PROGRAM was not found.\n",
     );
     s
+}
+
+fn known(name: &str) -> &'static Key {
+    options::find(name).expect("a key of the table")
 }
 
 pub fn os(v: &OsString) -> Vec<u8> {

@@ -1,4 +1,4 @@
-//! TOML configuration: the same keys as the flags, each value applied through `Policy::set`,
+//! TOML configuration: the same keys as the flags, each value applied by its key's `apply`,
 //! so a file can never mean something a command line could not.
 //!
 //! ```toml
@@ -9,7 +9,8 @@
 //! quiet = true
 //! ```
 
-use sandbox_core::policy::{find_key, one_line, Arg};
+use crate::options::{self, LauncherSettings};
+use sandbox_core::policy::{one_line, Arg};
 use sandbox_core::Policy;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::BTreeMap;
@@ -17,25 +18,29 @@ use std::fmt;
 use std::path::Path;
 use toml::Spanned;
 
-/// Keys that may be given more than once on the command line, so as an array in TOML.
-pub const REPEATABLE: &[&str] = &["bind", "ro-bind", "tmpfs", "env", "keep-env", "keep-fd"];
-
-/// Read `path` and apply every key to `policy`: `profile` first (it is the starting point,
-/// like on the command line), then the others in file order.
+/// Read `path` and add every key to `settings` in file order (`Settings` applies `profile`
+/// first, like on the command line, and flags added later override the file).
 /// Errors: `FILE:LINE:COL: msg` for bad TOML, `FILE:LINE: key 'x': msg` for bad keys/values.
-pub fn load(path: &Path, policy: &mut Policy) -> Result<(), String> {
+pub fn load(path: &Path, settings: &mut LauncherSettings) -> Result<(), String> {
     let name = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    apply(&text, &name.to_string(), policy)
+    collect(&text, &name.to_string(), settings)
 }
 
-/// `load` on text already read; `name` is used in messages. The error is one line even when
-/// it quotes a key holding a newline (`"a\nb" = 1`, found by fuzzing).
-pub fn apply(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> {
-    apply_doc(text, name, policy).map_err(|e| one_line(&e))
+/// The policy of a TOML text alone; `name` is used in messages.
+pub fn apply(text: &str, name: &str) -> Result<Policy, String> {
+    let mut s = LauncherSettings::default();
+    collect(text, name, &mut s)?;
+    options::policy(&s)
 }
 
-fn apply_doc(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> {
+/// `load` on text already read. The error is one line even when it quotes a key holding a
+/// newline (`"a\nb" = 1`, found by fuzzing).
+pub fn collect(text: &str, name: &str, settings: &mut LauncherSettings) -> Result<(), String> {
+    collect_doc(text, name, settings).map_err(|e| one_line(&e))
+}
+
+fn collect_doc(text: &str, name: &str, settings: &mut LauncherSettings) -> Result<(), String> {
     let doc: BTreeMap<Spanned<String>, Spanned<Item>> = toml::from_str(text).map_err(|e| {
         // One line: the parser's message may span several.
         let msg = e.message().trim_end().replace('\n', "; ");
@@ -48,27 +53,28 @@ fn apply_doc(text: &str, name: &str, policy: &mut Policy) -> Result<(), String> 
         }
     })?;
     let mut entries: Vec<_> = doc.into_iter().collect();
-    entries.sort_by_key(|(k, _)| (k.get_ref() != "profile", k.span().start));
+    entries.sort_by_key(|(k, _)| k.span().start);
 
     for (key, value) in &entries {
         let k = key.get_ref().as_str();
-        let at = |offset: usize, msg: &str| format!("{name}:{}: key '{k}': {msg}", line_col(text, offset).0);
-        let Some(def) = find_key(k) else {
+        let origin = |offset: usize| format!("{name}:{}: key '{k}'", line_col(text, offset).0);
+        let at = |offset: usize, msg: &str| format!("{}: {msg}", origin(offset));
+        let Some(def) = options::find(k) else {
             return Err(at(key.span().start, "unknown key"));
         };
         let flag = def.arg == Arg::Flag;
         match value.get_ref() {
             Item::One(s) => {
                 let v = s.as_value(flag).map_err(|m| at(value.span().start, &m))?;
-                policy.set(k, &v).map_err(|m| at(value.span().start, &m))?;
+                settings.add(def, origin(value.span().start), v);
             }
             Item::Many(items) => {
-                if !REPEATABLE.contains(&k) {
+                if !def.list {
                     return Err(at(value.span().start, "takes one value, not an array"));
                 }
                 for s in items {
                     let v = s.get_ref().as_value(flag).map_err(|m| at(s.span().start, &m))?;
-                    policy.set(k, &v).map_err(|m| at(s.span().start, &m))?;
+                    settings.add(def, origin(s.span().start), v);
                 }
             }
         }
@@ -182,22 +188,24 @@ mod tests {
     /// Fuzzing regression (toml_config): a quoted key with a newline gave a two-line error.
     #[test]
     fn errors_are_one_line() {
-        let e = apply("\"a\\nb\" = 1\n", "f.toml", &mut Policy::default()).unwrap_err();
+        let e = apply("\"a\\nb\" = 1\n", "f.toml").unwrap_err();
         assert_eq!(e, "f.toml:1: key 'a\\nb': unknown key");
-        let e = apply("memory = \"\\r\\u001b[2J\"\n", "f.toml", &mut Policy::default()).unwrap_err();
+        let e = apply("memory = \"\\r\\u001b[2J\"\n", "f.toml").unwrap_err();
         assert!(!e.chars().any(char::is_control), "{e:?}");
     }
 
     fn from_sets(sets: &[(&str, &str)]) -> Policy {
         let mut p = Policy::default();
         for (k, v) in sets {
-            p.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+            let key = options::find(k).unwrap();
+            (key.apply)(&mut p, k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
+        p.finalize();
         p
     }
 
     fn err(text: &str) -> String {
-        apply(text, "cfg.toml", &mut Policy::default()).unwrap_err()
+        apply(text, "cfg.toml").unwrap_err()
     }
 
     #[test]
@@ -219,8 +227,7 @@ keep-fd = [7]
 seccomp = "default"
 profile = "judge"
 "#;
-        let mut p = Policy::default();
-        apply(text, "cfg.toml", &mut p).unwrap();
+        let p = apply(text, "cfg.toml").unwrap();
         // profile is applied first, whatever its place in the file; then file order.
         let want = from_sets(&[
             ("profile", "judge"),
@@ -249,14 +256,17 @@ profile = "judge"
     fn load_reads_the_file() {
         let path = std::env::temp_dir().join(format!("sandbox-config-test-{}.toml", std::process::id()));
         std::fs::write(&path, "pids = 10\n\nnice = \"7\"\n").unwrap();
-        let mut p = Policy::default();
-        load(&path, &mut p).unwrap();
+        let mut s = LauncherSettings::default();
+        load(&path, &mut s).unwrap();
+        let p = options::policy(&s).unwrap();
         std::fs::write(&path, "pids = 10\n\nnice = 50\n").unwrap();
-        let e = load(&path, &mut Policy::default()).unwrap_err();
+        let mut s = LauncherSettings::default();
+        load(&path, &mut s).unwrap();
+        let e = options::policy(&s).unwrap_err();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(p, from_sets(&[("pids", "10"), ("nice", "7")]));
         assert!(e.starts_with(&format!("{}:3: key 'nice': ", path.display())), "{e}");
-        let e = load(Path::new("/nonexistent/x.toml"), &mut p).unwrap_err();
+        let e = load(Path::new("/nonexistent/x.toml"), &mut s).unwrap_err();
         assert!(e.starts_with("/nonexistent/x.toml: cannot read"), "{e}");
     }
 
@@ -290,12 +300,5 @@ profile = "judge"
         assert!(e.starts_with("cfg.toml:2:"), "{e}");
         let e = err("x = \"unterminated\n");
         assert!(e.starts_with("cfg.toml:1:"), "{e}");
-    }
-
-    #[test]
-    fn repeatable_keys_exist() {
-        for k in REPEATABLE {
-            assert!(find_key(k).is_some(), "{k}");
-        }
     }
 }

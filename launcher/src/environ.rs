@@ -141,9 +141,9 @@ mod tests {
     #[test]
     fn keep_env_passes_one() {
         let mut p = Policy::default();
-        p.set("keep-env", "AWS_SECRET_ACCESS_KEY").unwrap();
-        p.set("keep-env", "LD_PRELOAD").unwrap();
-        p.set("keep-env", "SANDBOX_SECCOMP").unwrap();
+        crate::options::set(&mut p, "keep-env", "AWS_SECRET_ACCESS_KEY").unwrap();
+        crate::options::set(&mut p, "keep-env", "LD_PRELOAD").unwrap();
+        crate::options::set(&mut p, "keep-env", "SANDBOX_SECCOMP").unwrap();
         let env = build(&p);
         assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(), Some("hunter2"));
         assert_eq!(get(&env, "LD_PRELOAD"), None);
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn inherit_env_still_drops_loader_and_sandbox_vars() {
         let mut p = Policy::default();
-        p.set("inherit-env", "true").unwrap();
+        crate::options::set(&mut p, "inherit-env", "true").unwrap();
         let env = build(&p);
         assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY").as_deref(), Some("hunter2"));
         for k in ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "SANDBOX_SECCOMP"] {
@@ -173,20 +173,20 @@ mod tests {
     #[test]
     fn explicit_env_wins_but_not_for_ld() {
         let mut p = Policy::default();
-        p.set("env", "HOME=/elsewhere").unwrap();
-        p.set("env", "FOO=a=b").unwrap();
+        crate::options::set(&mut p, "env", "HOME=/elsewhere").unwrap();
+        crate::options::set(&mut p, "env", "FOO=a=b").unwrap();
         let env = build(&p);
         assert_eq!(get(&env, "HOME").as_deref(), Some("/elsewhere"));
         assert_eq!(get(&env, "FOO").as_deref(), Some("a=b"));
 
-        p.set("env", "LD_BIND_NOW=1").unwrap();
+        crate::options::set(&mut p, "env", "LD_BIND_NOW=1").unwrap();
         assert!(build_env(&p, &caller(), None, None).unwrap_err().contains("LD_BIND_NOW"));
     }
 
     #[test]
     fn preload_added_cgroup_dir_left_to_arm() {
         let mut p = Policy::default();
-        p.set("env", "SANDBOX_CGROUP_DIR=/fake").unwrap();
+        crate::options::set(&mut p, "env", "SANDBOX_CGROUP_DIR=/fake").unwrap();
         let lib = Path::new("/usr/lib/libsandbox.so");
         let env = build_env(&p, &caller(), Some(lib), None).unwrap();
         assert_eq!(get(&env, "LD_PRELOAD").as_deref(), Some("/usr/lib/libsandbox.so"));

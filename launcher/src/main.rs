@@ -2,11 +2,11 @@
 //! becomes the supervisor), and execs exactly the checked file inside.
 
 mod check;
-mod cli;
 
-use launcher::{config, environ, fds, target};
+use launcher::options::{self, LauncherSettings};
+use launcher::{cli, config, environ, fds, target, EXIT_CANNOT_RUN};
 use sandbox_core::sys::CStrArray;
-use sandbox_core::{Policy, Target};
+use sandbox_core::{Policy, Target, EXIT_SETUP};
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -27,20 +27,19 @@ fn refuse(policy: &Policy, code: i32, msg: &str) -> ! {
     exit(code)
 }
 
-/// Config file first, then flags in order: flags override the file.
-fn build_policy(settings: &[(String, String)], config_file: Option<&str>) -> Policy {
-    let mut p = Policy::default();
+/// Config file first, then flags in order: flags override the file; the profile (a flag's
+/// over the file's) is applied before both (see `sandbox_core::policy::Settings`).
+fn build_policy(flags: &cli::Flags, config_file: Option<&str>) -> Policy {
+    let mut settings = LauncherSettings::default();
     if let Some(c) = config_file {
-        if let Err(e) = config::load(Path::new(c), &mut p) {
-            die(125, &e);
+        if let Err(e) = config::load(Path::new(c), &mut settings) {
+            die(EXIT_SETUP, &e);
         }
     }
-    for (k, v) in settings {
-        if let Err(e) = p.set(k, v) {
-            die(125, &format!("--{k}: {e}"));
-        }
+    for (k, v) in flags {
+        settings.add(k, format!("--{}", k.name), v.clone());
     }
-    p
+    options::policy(&settings).unwrap_or_else(|e| die(EXIT_SETUP, &e))
 }
 
 /// libsandbox.so: `--lib`, else next to this executable. Required: it is what contains
@@ -51,17 +50,19 @@ fn find_lib(p: &Policy) -> PathBuf {
         None => std::env::current_exe()
             .ok()
             .and_then(|e| e.parent().map(|d| d.join("libsandbox.so")))
-            .unwrap_or_else(|| refuse(p, 125, "cannot locate libsandbox.so (use --lib)")),
+            .unwrap_or_else(|| refuse(p, EXIT_SETUP, "cannot locate libsandbox.so (use --lib)")),
     };
     match lib.canonicalize() {
         Ok(l) if l.is_file() => l,
-        Ok(l) => refuse(p, 125, &format!("library {}: not a regular file", l.display())),
-        Err(e) => refuse(p, 125, &format!("library {}: {e}", lib.display())),
+        Ok(l) => refuse(p, EXIT_SETUP, &format!("library {}: not a regular file", l.display())),
+        Err(e) => refuse(p, EXIT_SETUP, &format!("library {}: {e}", lib.display())),
     }
 }
 
 fn cstrings<I: IntoIterator<Item = Vec<u8>>>(it: I) -> Vec<CString> {
-    it.into_iter().map(|v| CString::new(v).unwrap_or_else(|_| die(125, "an argument contains a NUL byte"))).collect()
+    it.into_iter()
+        .map(|v| CString::new(v).unwrap_or_else(|_| die(EXIT_SETUP, "an argument contains a NUL byte")))
+        .collect()
 }
 
 fn pointers(v: &[CString]) -> Vec<*const u8> {
@@ -80,7 +81,7 @@ fn kind_name(k: &target::Kind) -> String {
 fn main() {
     let action = match cli::parse(std::env::args_os().collect()) {
         Ok(a) => a,
-        Err(e) => die(125, &e),
+        Err(e) => die(EXIT_SETUP, &e),
     };
     let (settings, config_file, preload_only, program) = match action {
         cli::Action::Help => {
@@ -102,7 +103,7 @@ fn main() {
     policy.lib = Some(lib.to_string_lossy().into_owned());
 
     // The exact file that will run: resolved like a shell, opened once, checked on that fd.
-    let prog = program[0].to_str().unwrap_or_else(|| refuse(&policy, 125, "program name is not valid UTF-8"));
+    let prog = program[0].to_str().unwrap_or_else(|| refuse(&policy, EXIT_SETUP, "program name is not valid UTF-8"));
     let path_env = std::env::var("PATH").ok();
     let checked = target::resolve(prog, path_env.as_deref())
         .and_then(|p| target::open_checked(&p))
@@ -141,9 +142,9 @@ fn main() {
         Some(&lib),
         workdir.as_deref().map(|w| Path::new(OsStr::from_bytes(w))),
     )
-    .unwrap_or_else(|e| refuse(&policy, 125, &e));
+    .unwrap_or_else(|e| refuse(&policy, EXIT_SETUP, &e));
     if let Err(e) = fds::close_inherited(&policy.keep_fds) {
-        refuse(&policy, 125, &format!("descriptors: {e}"));
+        refuse(&policy, EXIT_SETUP, &format!("descriptors: {e}"));
     }
     let argv = cstrings(program.iter().map(cli::os));
     let (argv_p, envp_p) = (pointers(&argv), pointers(&env));
@@ -159,7 +160,7 @@ fn main() {
         // The design card's behaviour, for comparison only: the program's own code runs
         // before the library arms (see README): never use this for hostile programs.
         let e = sandbox_core::sys::execveat(fd, argv_c, envp_c, libc::AT_EMPTY_PATH, 0);
-        die(126, &format!("{name}: exec: {}", sandbox_core::error::strerror(e)));
+        die(EXIT_CANNOT_RUN, &format!("{name}: exec: {}", sandbox_core::error::strerror(e)));
     }
     // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give
     // the program the default a shell would (`prog | head` ends it by SIGPIPE, not EPIPE).

@@ -1,5 +1,7 @@
 //! Policy: everything a run may do, from one table of keys shared by the launcher's flags,
-//! the TOML configuration and the SANDBOX_* variables of bare mode.
+//! the TOML configuration and the SANDBOX_* variables of bare mode. Each key parses and
+//! applies its own value; every source collects `Settings`, whose `finalize` applies them in
+//! the one order (profile first, then the rest as given, then derived values).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -138,59 +140,153 @@ pub enum Arg {
     Value(&'static str),
 }
 
+/// Parses a value and applies it: `(policy, key name, value)`. The key name is for messages.
+pub type Apply = fn(&mut Policy, &str, &str) -> Result<(), String>;
+
+/// One option. The table of them is the whole definition: name, value, help, whether it may
+/// be repeated, and the function that parses and applies the value. Every source (flags,
+/// TOML, SANDBOX_* variables) goes through the same `apply`.
 pub struct Key {
     pub name: &'static str,
     pub arg: Arg,
-    /// Usable from SANDBOX_* variables in bare mode.
-    pub bare: bool,
+    /// Repeatable: each occurrence adds one item (see `Settings` for the one list rule).
+    pub list: bool,
     pub help: &'static str,
+    pub apply: Apply,
 }
 
-macro_rules! key {
-    ($n:expr, flag, $b:expr, $h:expr) => {
-        Key { name: $n, arg: Arg::Flag, bare: $b, help: $h }
-    };
-    ($n:expr, $v:expr, $b:expr, $h:expr) => {
-        Key { name: $n, arg: Arg::Value($v), bare: $b, help: $h }
-    };
+impl Key {
+    /// A key that takes a value.
+    pub const fn value(name: &'static str, arg: &'static str, help: &'static str, apply: Apply) -> Key {
+        Key { name, arg: Arg::Value(arg), list: false, help, apply }
+    }
+    /// A key that may be given more than once, each time adding one item.
+    pub const fn list(name: &'static str, arg: &'static str, help: &'static str, apply: Apply) -> Key {
+        Key { name, arg: Arg::Value(arg), list: true, help, apply }
+    }
+    /// A yes/no key: `--NAME` alone means yes; TOML takes a boolean.
+    pub const fn flag(name: &'static str, help: &'static str, apply: Apply) -> Key {
+        Key { name, arg: Arg::Flag, list: false, help, apply }
+    }
 }
 
-/// The single table of policy keys: `--NAME`, TOML `NAME`, `SANDBOX_NAME` (upper case, '-'→'_').
+/// The key that is applied before every other, whatever its place (see `Settings`).
+pub const PROFILE: &str = "profile";
+
+/// The table of policy keys: `--NAME`, TOML `NAME`, `SANDBOX_NAME` (upper case, '-'→'_').
+/// Every key here also works in bare mode; the launcher's own keys (environment, descriptors,
+/// the library) are in the launcher's table. To add a key: one entry here (and its field in
+/// `Policy`, and its row in the README's Options table, which a test checks).
 pub const KEYS: &[Key] = &[
-    key!("profile", "NAME", true, "start from a built-in profile: judge, compile, legacy, default"),
-    key!("memory", "SIZE", true, "memory of the whole tree (cgroup, swap off; else the supervisor)"),
-    key!("address-space", "SIZE", true, "RLIMIT_AS per process (breaks JIT runtimes; opt-in)"),
-    key!("time", "SECONDS", true, "CPU time of the whole tree (1.5, 1500ms)"),
-    key!("wall-time", "SECONDS", true, "wall-clock time"),
-    key!("pids", "N", true, "processes + threads"),
-    key!("processes", "yes|no", true, "new processes allowed (threads always are; judge: no)"),
-    key!("files", "N", true, "open files per process (RLIMIT_NOFILE)"),
-    key!("fsize", "SIZE", true, "largest file a process may write (RLIMIT_FSIZE)"),
-    key!("output", "SIZE", true, "bytes of stdout + stderr, pipes included (relayed; OL past it)"),
-    key!("stack", "SIZE", true, "stack size (RLIMIT_STACK)"),
-    key!("nice", "N", true, "scheduling niceness, 0..19"),
-    key!("cpus", "N.N", true, "CPU bandwidth, in CPUs (cgroup quota)"),
-    key!("net", "MODE", true, "none | loopback (default) | host"),
-    key!("bind", "SRC[:DST]", true, "bind SRC read-write at DST (repeatable)"),
-    key!("ro-bind", "SRC[:DST]", true, "bind SRC read-only at DST (repeatable)"),
-    key!("tmpfs", "DST[:SIZE]", true, "a private tmpfs at DST (repeatable)"),
-    key!("workdir", "DIR", true, "work dir bound read-write at its own path (default: cwd; 'none')"),
-    key!("chdir", "DIR", true, "directory to start in (default: the work dir)"),
-    key!("tmp-size", "SIZE", true, "size of the private /tmp (default 64M)"),
-    key!("seccomp", "PROFILE", true, "default | strict | compile | none | FILE"),
-    key!("landlock", "MODE", true, "auto (default) | on | off"),
-    key!("hostname", "NAME", true, "hostname inside (default 'sandbox')"),
-    key!("cgroup-root", "PATH", true, "parent of per-run cgroups, relative to the caller's own cgroup"),
-    key!("cgroup-dir", "DIR", true, "a cgroup prepared by the caller: limits are written there"),
-    key!("report", "FILE", true, "write a JSON report of the run"),
-    key!("meta", "FILE", true, "write an isolate-style meta file"),
-    key!("quiet", flag, true, "no message when a limit ends the program"),
-    key!("verbose", flag, true, "print each step and its duration"),
-    key!("env", "K=V", false, "set a variable for the program"),
-    key!("keep-env", "K", false, "pass the caller's variable K"),
-    key!("inherit-env", flag, false, "pass the caller's whole environment (LD_* still dropped)"),
-    key!("keep-fd", "N", false, "pass descriptor N (default: only 0, 1, 2)"),
-    key!("lib", "PATH", false, "libsandbox.so to preload in the target"),
+    Key::value(PROFILE, "NAME", "start from a built-in profile: judge, compile, legacy, default", |p, _, v| {
+        p.apply_profile(v)
+    }),
+    Key::value("memory", "SIZE", "memory of the whole tree (cgroup, swap off; else the supervisor)", |p, k, v| {
+        put(&mut p.limits.memory, Some(size(k, v)?))
+    }),
+    Key::value("address-space", "SIZE", "RLIMIT_AS per process (breaks JIT runtimes; opt-in)", |p, k, v| {
+        put(&mut p.limits.address_space, Some(size(k, v)?))
+    }),
+    Key::value("time", "SECONDS", "CPU time of the whole tree (1.5, 1500ms)", |p, k, v| {
+        put(&mut p.limits.time, Some(nonzero(parse_time(v)?, k)?))
+    }),
+    Key::value("wall-time", "SECONDS", "wall-clock time", |p, k, v| {
+        put(&mut p.limits.wall_time, Some(nonzero(parse_time(v)?, k)?))
+    }),
+    Key::value("pids", "N", "processes + threads", |p, k, v| put(&mut p.limits.pids, Some(count(k, v)?))),
+    Key::value("processes", "yes|no", "new processes allowed (threads always are; judge: no)", |p, _, v| {
+        put(&mut p.processes, Some(parse_bool(v)?))
+    }),
+    Key::value("files", "N", "open files per process (RLIMIT_NOFILE)", |p, k, v| {
+        put(&mut p.limits.files, Some(count(k, v)?))
+    }),
+    Key::value("fsize", "SIZE", "largest file a process may write (RLIMIT_FSIZE)", |p, k, v| {
+        put(&mut p.limits.fsize, Some(size(k, v)?))
+    }),
+    Key::value("output", "SIZE", "bytes of stdout + stderr, pipes included (relayed; OL past it)", |p, k, v| {
+        put(&mut p.limits.output, Some(size(k, v)?))
+    }),
+    Key::value("stack", "SIZE", "stack size (RLIMIT_STACK)", |p, k, v| put(&mut p.limits.stack, Some(size(k, v)?))),
+    Key::value("nice", "N", "scheduling niceness, 0..19", |p, _, v| {
+        let n: i32 = v.trim().parse().map_err(|_| format!("not a number: '{v}'"))?;
+        if !(0..=19).contains(&n) {
+            return Err(format!("must be 0..19 (raising priority is not allowed): '{v}'"));
+        }
+        put(&mut p.limits.nice, Some(n))
+    }),
+    Key::value("cpus", "N.N", "CPU bandwidth, in CPUs (cgroup quota)", |p, k, v| {
+        put(&mut p.limits.cpus_milli, Some(nonzero(parse_milli(v)?, k)?))
+    }),
+    Key::value("net", "MODE", "none | loopback (default) | host", |p, _, v| {
+        p.net = match v {
+            "none" => Net::None,
+            "loopback" | "lo" => Net::Loopback,
+            "host" => Net::Host,
+            _ => return Err(format!("must be none, loopback or host: '{v}'")),
+        };
+        Ok(())
+    }),
+    Key::list("bind", "SRC[:DST]", "bind SRC read-write at DST (repeatable)", |p, k, v| p.bind(k, v, true)),
+    Key::list("ro-bind", "SRC[:DST]", "bind SRC read-only at DST (repeatable)", |p, k, v| p.bind(k, v, false)),
+    Key::list("tmpfs", "DST[:SIZE]", "a private tmpfs at DST (repeatable; default size: --tmp-size)", |p, k, v| {
+        let (dst, size_text) = split_pair(v);
+        // 0 until `finalize`: the size of /tmp, whichever order the two keys came in.
+        let size = match size_text {
+            Some(s) => size(k, s)?,
+            None => 0,
+        };
+        p.mounts.push(Mount { kind: MountKind::Tmpfs { size }, src: String::new(), dst: abs(dst, k)? });
+        Ok(())
+    }),
+    Key::value("workdir", "DIR", "work dir bound read-write at its own path (default: cwd; 'none')", |p, k, v| {
+        put(&mut p.workdir, if v == "none" { None } else { Some(abs(v, k)?) })
+    }),
+    Key::value("chdir", "DIR", "directory to start in (default: the work dir)", |p, k, v| {
+        put(&mut p.chdir, Some(abs(v, k)?))
+    }),
+    Key::value("tmp-size", "SIZE", "size of the private /tmp (default 64M)", |p, k, v| {
+        put(&mut p.tmp_size, size(k, v)?)
+    }),
+    Key::value("seccomp", "PROFILE", "default | strict | compile | none | FILE", |p, _, v| {
+        p.seccomp = match v {
+            "default" => Seccomp::Default,
+            "strict" => Seccomp::Strict,
+            "compile" => Seccomp::Compile,
+            "none" => Seccomp::None,
+            "" => return Err("empty value".into()),
+            // A file: the caller (launcher or preload) reads it; the text is stored.
+            path => Seccomp::File(path.to_string()),
+        };
+        Ok(())
+    }),
+    Key::value("landlock", "MODE", "auto (default) | on | off", |p, _, v| {
+        p.landlock = match v {
+            "auto" => Landlock::Auto,
+            "on" => Landlock::On,
+            "off" => Landlock::Off,
+            _ => return Err(format!("must be auto, on or off: '{v}'")),
+        };
+        Ok(())
+    }),
+    Key::value("hostname", "NAME", "hostname inside (default 'sandbox')", |p, _, v| {
+        if v.is_empty() || v.len() > 64 || v.contains('/') {
+            return Err(format!("not a valid hostname: '{v}'"));
+        }
+        put(&mut p.hostname, v.to_string())
+    }),
+    Key::value("cgroup-root", "PATH", "parent of per-run cgroups, relative to the caller's own cgroup", |p, _, v| {
+        if v.is_empty() || v.split('/').any(|c| c == "..") {
+            return Err(format!("not a valid cgroup path: '{v}'"));
+        }
+        put(&mut p.cgroup_root, v.trim_matches('/').to_string())
+    }),
+    Key::value("cgroup-dir", "DIR", "a cgroup prepared by the caller: limits are written there", |p, k, v| {
+        put(&mut p.cgroup_dir, Some(abs(v, k)?))
+    }),
+    Key::value("report", "FILE", "write a JSON report of the run", |p, _, v| put(&mut p.report, Some(nonempty(v)?))),
+    Key::value("meta", "FILE", "write an isolate-style meta file", |p, _, v| put(&mut p.meta, Some(nonempty(v)?))),
+    Key::flag("quiet", "no message when a limit ends the program", |p, _, v| put(&mut p.quiet, parse_bool(v)?)),
+    Key::flag("verbose", "print each step and its duration", |p, _, v| put(&mut p.verbose, parse_bool(v)?)),
 ];
 
 pub fn find_key(name: &str) -> Option<&'static Key> {
@@ -220,130 +316,108 @@ pub fn env_name(key: &str) -> String {
     s
 }
 
-impl Policy {
-    /// Apply one key. `value` is "true"/"false" for flags from TOML/env, or the flag's value.
-    /// The error is one line even when it quotes a value holding a newline (found by fuzzing).
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        self.set_key(key, value).map_err(|e| one_line(&e))
+/// The items of a list key's value in a SANDBOX_* variable, the one source that cannot repeat
+/// a key: comma-separated, `\,` for a comma inside an item and `\\` for a backslash; empty
+/// items are skipped. Flags and TOML never split: one flag or one array element is one item.
+pub fn env_items(v: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ (',' | '\\')) => cur.push(e),
+                Some(e) => {
+                    cur.push('\\');
+                    cur.push(e);
+                }
+                None => cur.push('\\'),
+            },
+            ',' => {
+                if !cur.is_empty() {
+                    items.push(core::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        items.push(cur);
+    }
+    items
+}
+
+/// Settings collected from any sources (a config file, flags, variables), applied in one
+/// order whatever order they came in: the defaults, then the profile (the last one given: a
+/// flag's overrides the file's), then every other setting in the order given (a later one
+/// overrides an earlier one; a list key adds each item), then `Policy::finalize`. `O` says
+/// where a setting came from, for the source's error message.
+pub struct Settings<O> {
+    profile: Option<(O, String)>,
+    items: Vec<(&'static Key, O, String)>,
+}
+
+impl<O> Default for Settings<O> {
+    fn default() -> Self {
+        Settings { profile: None, items: Vec::new() }
+    }
+}
+
+impl<O> Settings<O> {
+    pub fn add(&mut self, key: &'static Key, origin: O, value: String) {
+        if key.name == PROFILE {
+            self.profile = Some((origin, value));
+        } else {
+            self.items.push((key, origin, value));
+        }
     }
 
-    fn set_key(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let l = &mut self.limits;
-        match key {
-            "profile" => self.apply_profile(value)?,
-            "memory" => l.memory = Some(nonzero(parse_size(value)?, key)?),
-            "address-space" => l.address_space = Some(nonzero(parse_size(value)?, key)?),
-            "time" => l.time = Some(nonzero(parse_time(value)?, key)?),
-            "wall-time" => l.wall_time = Some(nonzero(parse_time(value)?, key)?),
-            "pids" => l.pids = Some(nonzero(parse_count(value)?, key)?),
-            "processes" => self.processes = Some(parse_bool(value)?),
-            "files" => l.files = Some(nonzero(parse_count(value)?, key)?),
-            "fsize" => l.fsize = Some(nonzero(parse_size(value)?, key)?),
-            "output" => l.output = Some(nonzero(parse_size(value)?, key)?),
-            "stack" => l.stack = Some(nonzero(parse_size(value)?, key)?),
-            "nice" => {
-                let n: i32 = value.trim().parse().map_err(|_| format!("not a number: '{value}'"))?;
-                if !(0..=19).contains(&n) {
-                    return Err(format!("must be 0..19 (raising priority is not allowed): '{value}'"));
-                }
-                l.nice = Some(n);
-            }
-            "cpus" => l.cpus_milli = Some(nonzero(parse_milli(value)?, key)?),
-            "net" => {
-                self.net = match value {
-                    "none" => Net::None,
-                    "loopback" | "lo" => Net::Loopback,
-                    "host" => Net::Host,
-                    _ => return Err(format!("must be none, loopback or host: '{value}'")),
-                }
-            }
-            "bind" | "ro-bind" => {
-                for item in list(value) {
-                    let (src, dst) = split_pair(item);
-                    self.mounts.push(Mount {
-                        kind: MountKind::Bind { rw: key == "bind" },
-                        src: abs(src, key)?,
-                        dst: abs(dst.unwrap_or(src), key)?,
-                    });
-                }
-            }
-            "tmpfs" => {
-                for item in list(value) {
-                    let (dst, size) = split_pair(item);
-                    let size = match size {
-                        Some(s) => nonzero(parse_size(s)?, key)?,
-                        None => self.tmp_size,
-                    };
-                    self.mounts.push(Mount {
-                        kind: MountKind::Tmpfs { size },
-                        src: String::new(),
-                        dst: abs(dst, key)?,
-                    });
-                }
-            }
-            "workdir" => {
-                self.workdir = if value == "none" { None } else { Some(abs(value, key)?) };
-            }
-            "chdir" => self.chdir = Some(abs(value, key)?),
-            "tmp-size" => self.tmp_size = nonzero(parse_size(value)?, key)?,
-            "seccomp" => {
-                self.seccomp = match value {
-                    "default" => Seccomp::Default,
-                    "strict" => Seccomp::Strict,
-                    "compile" => Seccomp::Compile,
-                    "none" => Seccomp::None,
-                    "" => return Err("empty value".into()),
-                    // A file: the caller (launcher or preload) reads it; the text is stored.
-                    path => Seccomp::File(path.to_string()),
-                }
-            }
-            "landlock" => {
-                self.landlock = match value {
-                    "auto" => Landlock::Auto,
-                    "on" => Landlock::On,
-                    "off" => Landlock::Off,
-                    _ => return Err(format!("must be auto, on or off: '{value}'")),
-                }
-            }
-            "hostname" => {
-                if value.is_empty() || value.len() > 64 || value.contains('/') {
-                    return Err(format!("not a valid hostname: '{value}'"));
-                }
-                self.hostname = value.to_string();
-            }
-            "cgroup-root" => {
-                if value.is_empty() || value.split('/').any(|c| c == "..") {
-                    return Err(format!("not a valid cgroup path: '{value}'"));
-                }
-                self.cgroup_root = value.trim_matches('/').to_string();
-            }
-            "cgroup-dir" => self.cgroup_dir = Some(abs(value, key)?),
-            "report" => self.report = Some(nonempty(value)?),
-            "meta" => self.meta = Some(nonempty(value)?),
-            "quiet" => self.quiet = parse_bool(value)?,
-            "verbose" => self.verbose = parse_bool(value)?,
-            "env" => {
-                let (k, v) = value.split_once('=').ok_or_else(|| format!("expected K=V: '{value}'"))?;
-                if k.is_empty() {
-                    return Err(format!("expected K=V: '{value}'"));
-                }
-                self.env.push((k.to_string(), v.to_string()));
-            }
-            "keep-env" => self.keep_env.push(nonempty(value)?),
-            "inherit-env" => self.inherit_env = parse_bool(value)?,
-            "keep-fd" => {
-                let n: i32 = value.parse().map_err(|_| format!("not a descriptor number: '{value}'"))?;
-                if n < 3 {
-                    return Err(format!("descriptors 0-2 are always kept; got {n}"));
-                }
-                self.keep_fds.push(n);
-            }
-            "lib" => self.lib = Some(nonempty(value)?),
-            _ => return Err(format!("unknown key '{key}'")),
+    /// The policy, or the first setting refused: its origin, key name and a one-line message.
+    pub fn finalize(&self) -> Result<Policy, (&O, &'static str, String)> {
+        let mut p = Policy::default();
+        if let Some((o, v)) = &self.profile {
+            p.apply_profile(v).map_err(|e| (o, PROFILE, one_line(&e)))?;
         }
+        for (key, o, v) in &self.items {
+            (key.apply)(&mut p, key.name, v).map_err(|e| (o, key.name, one_line(&e)))?;
+        }
+        p.finalize();
+        Ok(p)
+    }
+}
+
+impl Policy {
+    /// Apply one key of `KEYS` now. `value` is "true"/"false" for flags from TOML/env, or the
+    /// flag's value; one call is one item of a list key. A policy built this way must end with
+    /// `finalize()`; `Settings` does both in the one order every source shares.
+    /// The error is one line even when it quotes a value holding a newline (found by fuzzing).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let k = find_key(key).ok_or_else(|| one_line(&format!("unknown key '{key}'")))?;
+        (k.apply)(self, k.name, value).map_err(|e| one_line(&e))
+    }
+
+    /// Values that depend on other keys, filled once every key is applied: a tmpfs given
+    /// without a size gets the size of /tmp (`--tmp-size`), whichever came first.
+    pub fn finalize(&mut self) {
+        for m in &mut self.mounts {
+            if let MountKind::Tmpfs { size: size @ 0 } = &mut m.kind {
+                *size = self.tmp_size;
+            }
+        }
+    }
+
+    fn bind(&mut self, key: &str, value: &str, rw: bool) -> Result<(), String> {
+        let (src, dst) = split_pair(value);
+        self.mounts.push(Mount {
+            kind: MountKind::Bind { rw },
+            src: abs(src, key)?,
+            dst: abs(dst.unwrap_or(src), key)?,
+        });
         Ok(())
     }
 
+    /// A profile is a starting point: `Settings` applies it before every other key, so what
+    /// it sets here is what a flag, a TOML key or a variable then overrides.
     fn apply_profile(&mut self, name: &str) -> Result<(), String> {
         match name {
             "default" => {}
@@ -388,6 +462,17 @@ impl Policy {
     }
 }
 
+/// Store a parsed value: the end of most `apply` functions.
+pub fn put<T>(slot: &mut T, value: T) -> Result<(), String> {
+    *slot = value;
+    Ok(())
+}
+fn size(key: &str, v: &str) -> Result<u64, String> {
+    nonzero(parse_size(v)?, key)
+}
+fn count(key: &str, v: &str) -> Result<u64, String> {
+    nonzero(parse_count(v)?, key)
+}
 fn nonzero(v: u64, key: &str) -> Result<u64, String> {
     if v == 0 {
         Err(format!("{key} must be greater than zero"))
@@ -395,7 +480,7 @@ fn nonzero(v: u64, key: &str) -> Result<u64, String> {
         Ok(v)
     }
 }
-fn nonempty(v: &str) -> Result<String, String> {
+pub fn nonempty(v: &str) -> Result<String, String> {
     if v.is_empty() {
         Err("empty value".into())
     } else {
@@ -407,10 +492,6 @@ fn abs(p: &str, key: &str) -> Result<String, String> {
         return Err(format!("{key}: path must be absolute: '{p}'"));
     }
     Ok(p.to_string())
-}
-/// Repeatable keys in SANDBOX_* variables are comma-separated.
-fn list(v: &str) -> impl Iterator<Item = &str> {
-    v.split(',').filter(|s| !s.is_empty())
 }
 fn split_pair(v: &str) -> (&str, Option<&str>) {
     match v.split_once(':') {
@@ -530,8 +611,6 @@ mod tests {
             ("bind", "relative/path"),
             ("seccomp", ""),
             ("landlock", "maybe"),
-            ("keep-fd", "1"),
-            ("env", "=x"),
             ("profile", "nope"),
             ("cgroup-root", "../escape"),
             ("no-such-key", "1"),
@@ -549,15 +628,13 @@ mod tests {
                 "net" => "none",
                 "seccomp" => "strict",
                 "landlock" => "off",
-                "env" => "A=b",
-                "keep-fd" => "7",
                 "cpus" | "time" | "wall-time" => "1.5",
                 "nice" => "5",
                 "pids" | "files" => "8",
                 "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" => "8M",
                 "tmpfs" => "/scratch:8M",
-                "hostname" | "keep-env" | "cgroup-root" => "abc",
-                "quiet" | "verbose" | "inherit-env" => "true",
+                "hostname" | "cgroup-root" => "abc",
+                "quiet" | "verbose" => "true",
                 "processes" => "no",
                 _ => "/abs/path",
             };
@@ -595,6 +672,67 @@ mod tests {
         assert_eq!((p.seccomp.clone(), p.net, p.processes), (Seccomp::Compile, Net::None, None));
         assert_eq!((p.limits.pids, p.limits.memory, p.limits.time), (Some(512), Some(2 << 30), Some(60_000_000_000)));
         assert!(p.set("processes", "maybe").is_err());
+    }
+
+    fn settings(pairs: &[(&str, &str)]) -> Policy {
+        let mut s = Settings::default();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            s.add(find_key(k).unwrap(), i, v.to_string());
+        }
+        s.finalize().unwrap_or_else(|(i, k, e)| panic!("#{i} {k}: {e}"))
+    }
+
+    /// A flag given before the profile is not undone by it: the profile is the starting point.
+    #[test]
+    fn profile_applies_first_whatever_its_place() {
+        let before = settings(&[("net", "host"), ("seccomp", "default"), ("profile", "judge")]);
+        let after = settings(&[("profile", "judge"), ("net", "host"), ("seccomp", "default")]);
+        assert_eq!(before, after);
+        assert_eq!((before.net, before.seccomp.clone()), (Net::Host, Seccomp::Default));
+        assert_eq!(before.limits.pids, Some(64));
+        // The last profile given is the one: a flag's overrides a file's.
+        let p = settings(&[("profile", "judge"), ("profile", "compile")]);
+        assert_eq!(p, settings(&[("profile", "compile")]));
+    }
+
+    /// A tmpfs without a size gets --tmp-size, whether it came before or after.
+    #[test]
+    fn tmpfs_size_is_taken_at_finalize() {
+        let a = settings(&[("tmpfs", "/x"), ("tmp-size", "1G"), ("tmpfs", "/y:8M")]);
+        let b = settings(&[("tmp-size", "1G"), ("tmpfs", "/x"), ("tmpfs", "/y:8M")]);
+        assert_eq!(a, b);
+        let sizes: Vec<_> = a.mounts.iter().map(|m| m.kind.clone()).collect();
+        assert_eq!(sizes, [MountKind::Tmpfs { size: 1 << 30 }, MountKind::Tmpfs { size: 8 << 20 }]);
+        assert_eq!(settings(&[("tmpfs", "/x")]).mounts[0].kind, MountKind::Tmpfs { size: 64 << 20 });
+        assert!(Policy::default().set("tmpfs", "/x:0").is_err());
+    }
+
+    /// One item per occurrence: a value is never split, so a path may hold a comma.
+    #[test]
+    fn list_values_are_whole() {
+        let p = settings(&[("bind", "/a,b"), ("ro-bind", "/c:/d,e")]);
+        assert_eq!((p.mounts[0].src.as_str(), p.mounts[1].dst.as_str()), ("/a,b", "/d,e"));
+    }
+
+    #[test]
+    fn variable_lists_split_on_unescaped_commas() {
+        assert_eq!(env_items("/a,/b"), ["/a", "/b"]);
+        assert_eq!(env_items(",/a,,/b,"), ["/a", "/b"]);
+        assert_eq!(env_items(r"/a\\,b,/c"), [r"/a\", "b", "/c"]);
+        assert_eq!(env_items(r"/a\,b,/c\d"), ["/a,b", r"/c\d"]);
+        assert_eq!(env_items(r"/a\\"), [r"/a\"]);
+        assert!(env_items("").is_empty());
+    }
+
+    /// The first refused setting names its origin and key.
+    #[test]
+    fn settings_name_the_refused_one() {
+        let mut s = Settings::default();
+        s.add(find_key("memory").unwrap(), "first", "1G".into());
+        s.add(find_key("time").unwrap(), "second", "soon".into());
+        let (o, k, e) = s.finalize().map(|_| ()).unwrap_err();
+        assert_eq!((*o, k), ("second", "time"));
+        assert!(e.starts_with("not a time"), "{e}");
     }
 
     #[test]

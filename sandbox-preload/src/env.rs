@@ -3,7 +3,7 @@
 
 use alloc::format;
 use alloc::string::String;
-use sandbox_core::policy::{env_name, one_line, Arg, KEYS};
+use sandbox_core::policy::{env_items, env_name, one_line, Arg, Settings, KEYS};
 use sandbox_core::{sys, Policy};
 
 /// The loader's null-terminated pointer array, including its terminating null.
@@ -28,7 +28,7 @@ pub fn policy(envp: &[*const u8]) -> Result<Policy, String> {
 }
 
 fn read(envp: &[*const u8]) -> Result<Policy, String> {
-    let mut p = Policy::default();
+    let mut settings = Settings::<()>::default();
     let mut libs: alloc::vec::Vec<&[u8]> = alloc::vec::Vec::new();
     for &e in envp.iter().take_while(|e| !e.is_null()) {
         // SAFETY: each entry is a NUL-terminated string from the loader.
@@ -48,11 +48,19 @@ fn read(envp: &[*const u8]) -> Result<Policy, String> {
         // An unknown SANDBOX_ variable is an error: a typo must not silently drop a limit.
         let key = KEYS
             .iter()
-            .find(|key| key.bare && env_name(key.name) == k)
+            .find(|key| env_name(key.name) == k)
             .ok_or_else(|| format!("{k}: unknown variable (see the README's table)"))?;
-        let v = if key.arg == Arg::Flag && v.is_empty() { "true" } else { v };
-        p.set(key.name, v).map_err(|e| format!("{k}: {e}"))?;
+        if key.list {
+            // A variable cannot repeat: its items are comma-separated (`\,` for a comma).
+            for item in env_items(v) {
+                settings.add(key, (), item);
+            }
+        } else {
+            let v = if key.arg == Arg::Flag && v.is_empty() { "true" } else { v };
+            settings.add(key, (), String::from(v));
+        }
     }
+    let mut p = settings.finalize().map_err(|(_, k, e)| format!("{}: {e}", env_name(k)))?;
     // Every preloaded or audit library must resolve inside the jail, or ld.so would skip it in
     // the re-executed program and its children: bind each read-only at the path ld.so will use
     // (a relative one is resolved against the current directory, as ld.so does).

@@ -1,4 +1,4 @@
-//! Issue 8: hostile-safe bare mode. Arming calls nothing a program can interpose, LD_AUDIT
+//! Bare mode against a hostile program: arming calls nothing a program can interpose, LD_AUDIT
 //! arms before any program code, and glibc's state in the program is intact.
 
 use sandbox_e2e::*;

@@ -1,4 +1,4 @@
-//! Issue 2: the process model, namespaces, exit status and signals, pipelines, fail-closed.
+//! The process model, namespaces, exit status and signals, pipelines, fail-closed.
 //! Every test runs in launcher and bare mode, as root and as an unprivileged user.
 
 use sandbox_e2e::*;

@@ -1,4 +1,4 @@
-//! Issue 3: the filesystem jail and network isolation, in both modes, root and unprivileged.
+//! The filesystem jail and network isolation, in both modes, root and unprivileged.
 
 use sandbox_e2e::*;
 use std::io::{Read, Write};

@@ -1,4 +1,4 @@
-//! Issue 12: every common judge language, compiled under `--profile compile` and run under
+//! Every common judge language, compiled under `--profile compile` and run under
 //! `--profile judge --memory 256M`, reading stdin and writing stdout, with status OK in the
 //! report. As root in a fresh `mktemp -d` work dir (mode 0700, root's), and as the
 //! unprivileged test user in a `mktemp -d` dir of its own. Real compilers and runtimes from

@@ -1,4 +1,4 @@
-//! Issue 6: the launcher's target checks, environment, descriptors, configuration, --check.
+//! The launcher's target checks, environment, descriptors, configuration, --check.
 
 use sandbox_e2e::*;
 use std::os::unix::fs::PermissionsExt;

@@ -1,4 +1,4 @@
-//! Issue 4: limits, accounting and the report, on this machine's cgroup v1 (and the
+//! Limits, accounting and the report, on this machine's cgroup v1 (and the
 //! controller-less v2 mount for CPU accounting and kill), root and rootless fallbacks.
 
 use sandbox_e2e::*;

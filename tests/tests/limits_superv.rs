@@ -1,4 +1,4 @@
-//! Issue 12 (supervisor part): a report for every outcome, output limits (`--fsize`,
+//! The supervisor: a report for every outcome, output limits (`--fsize`,
 //! `--output`), and the supervisor's own memory and CPU-time enforcement where no cgroup is
 //! usable (rootless on this machine), in every mode and as both users.
 

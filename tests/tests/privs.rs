@@ -1,4 +1,4 @@
-//! Issue 5: system-call filter, privileges and Landlock, in every mode, root and rootless.
+//! System-call filter, privileges and Landlock, in every mode, root and rootless.
 
 use sandbox_e2e::*;
 use std::process::Command;

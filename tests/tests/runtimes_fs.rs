@@ -1,4 +1,4 @@
-//! Issue 12: what runtimes need from /etc (and, below, from /sys/fs/cgroup), without the
+//! What runtimes need from /etc (and, below, from /sys/fs/cgroup), without the
 //! host's secrets.
 
 use sandbox_e2e::*;

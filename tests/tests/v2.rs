@@ -1,4 +1,4 @@
-//! Issue 11: limits on a real cgroup v2 host (Debian 12's stock kernel in the VM lane,
+//! Limits on a real cgroup v2 host (Debian 12's stock kernel in the VM lane,
 //! scripts/vm-lane.sh), as root at the root cgroup and as an unprivileged user in a subtree
 //! delegated to it the way systemd's Delegate=yes does; and `--check` naming exactly the
 //! mechanisms a run then uses, on whatever host the tests run on (v1 here, v2 in the VM).

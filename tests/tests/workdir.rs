@@ -1,4 +1,4 @@
-//! Issue 12: the work dir belongs to the program inside and to the caller outside. As root
+//! The work dir belongs to the program inside and to the caller outside. As root
 //! it is an idmapped mount (caller's uid/gid on disk = the run's inside), so a private
 //! `mktemp -d` dir works, everything the program makes is the caller's, and the next run
 //! (another uid) can overwrite it. Unprivileged, the caller is mapped to itself.

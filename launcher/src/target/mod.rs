@@ -15,18 +15,30 @@
 //! DT_PREINIT_ARRAY (code that runs before any preload constructor: `preinit`), and RPATH/RUNPATH
 //! entries or an ELF interpreter that someone other than root could change (`risky_paths`).
 
-use std::ffi::{CString, OsStr, OsString};
+//!
+//! One module per concern: `resolve` finds the file like a shell, this module opens it and
+//! checks the open file, `script` reads `#!` lines, `elf` the ELF headers.
+
+mod elf;
+mod resolve;
+mod script;
+
+use std::ffi::OsString;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::environ::DEFAULT_PATH;
+use crate::{EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
+use elf::parse_elf;
+use resolve::access_x;
+pub use resolve::resolve;
+pub use script::direct_interpreter;
+use script::{env_command, shebang};
 
-/// Why the target cannot run; `code` is the exit status (125 setup, 126 cannot run, 127 missing)
+/// Why the target cannot run; `code` is the exit status (`EXIT_SETUP`, `EXIT_CANNOT_RUN`, `EXIT_NOT_FOUND`)
 /// and `msg` one line for stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -88,43 +100,18 @@ impl Why {
     }
 }
 
-/// Find `program` like a shell: a name with '/' is used as is; otherwise the first executable
-/// regular file in PATH (default `/usr/local/bin:/usr/bin:/bin`; an empty entry means ".").
-/// A non-executable match is returned when nothing better exists, so `open_checked` says 126.
-pub fn resolve(program: &str, path_env: Option<&str>) -> Result<PathBuf, Refusal> {
-    if program.contains('/') {
-        return Ok(PathBuf::from(program));
-    }
-    let not_found = || Refusal { code: 127, msg: format!("sandbox: {program}: command not found") };
-    if program.is_empty() {
-        return Err(not_found());
-    }
-    let mut fallback = None;
-    for dir in path_env.unwrap_or(DEFAULT_PATH).split(':') {
-        let cand = Path::new(if dir.is_empty() { "." } else { dir }).join(program);
-        if !std::fs::metadata(&cand).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        if access_x(&cand) {
-            return Ok(cand);
-        }
-        fallback.get_or_insert(cand);
-    }
-    fallback.ok_or_else(not_found)
-}
-
 /// Open `path` and check the open file (see the module comment for what is refused).
 pub fn open_checked(path: &Path) -> Result<Checked, Refusal> {
     check(path, 0).map_err(Why::public)
 }
 
 fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
-    let refuse = |reason: &dyn fmt::Display| Why::new(126, path, reason);
+    let refuse = |reason: &dyn fmt::Display| Why::new(EXIT_CANNOT_RUN, path, reason);
     // O_NONBLOCK: a FIFO must not hang the launcher; O_NOCTTY: a tty must not become ours.
     // std adds O_CLOEXEC.
     let file = OpenOptions::new().read(true).custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK).open(path).map_err(
         |e| match e.kind() {
-            io::ErrorKind::NotFound => Why::new(127, path, "no such file or directory"),
+            io::ErrorKind::NotFound => Why::new(EXIT_NOT_FOUND, path, "no such file or directory"),
             io::ErrorKind::PermissionDenied => refuse(&"permission denied"),
             _ => refuse(&e),
         },
@@ -168,7 +155,11 @@ fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
             Some(cmd) => {
                 let path_env = std::env::var("PATH").ok();
                 let p = resolve(&cmd, path_env.as_deref()).map_err(|_| {
-                    Why::new(127, path, format_args!("interpreter {} {cmd}: not found in PATH", interp.display()))
+                    Why::new(
+                        EXIT_NOT_FOUND,
+                        path,
+                        format_args!("interpreter {} {cmd}: not found in PATH", interp.display()),
+                    )
                 })?;
                 Some(Box::new(check(&p, depth + 1).map_err(wrap)?))
             }
@@ -194,7 +185,6 @@ fn check(path: &Path, depth: u32) -> Result<Checked, Why> {
         risky_paths: elf.risky,
     })
 }
-
 /// Read until `buf` is full or end of file.
 fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     let mut n = 0;
@@ -208,27 +198,6 @@ fn read_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     }
     Ok(n)
 }
-
-fn read_exact_at(file: &File, len: usize, offset: u64) -> Result<Vec<u8>, String> {
-    let mut buf = vec![0u8; len];
-    match read_full(file, &mut buf, offset) {
-        Ok(n) if n == len => Ok(buf),
-        Ok(_) => Err("truncated ELF file".into()),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn cpath(p: &Path) -> Option<CString> {
-    CString::new(p.as_os_str().as_bytes()).ok()
-}
-
-/// X_OK for the caller's effective ids, as exec would judge it (also fails on noexec mounts).
-fn access_x(p: &Path) -> bool {
-    let Some(c) = cpath(p) else { return false };
-    // SAFETY: `c` is a valid NUL-terminated path; faccessat only reads it.
-    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::X_OK, libc::AT_EACCESS) == 0 }
-}
-
 /// X_OK on the open file itself (faccessat2 with AT_EMPTY_PATH, Linux 5.8+), or through its
 /// /proc/self/fd link on older kernels: either way the inode checked is the one we will exec.
 fn fd_executable(file: &File) -> bool {
@@ -258,226 +227,11 @@ fn has_file_caps(file: &File) -> io::Result<bool> {
         _ => Err(e),
     }
 }
-
-/// The `#!` line, split like the kernel does: interpreter = first word, the rest (trimmed) is
-/// one optional argument. `full` says the header buffer was filled (the file may go on).
-fn shebang(hdr: &[u8], full: bool) -> Result<(PathBuf, Option<OsString>), String> {
-    let line = match hdr.iter().position(|&c| c == b'\n') {
-        Some(i) => &hdr[2..i],
-        None if full => return Err("#! line too long (max 255 bytes)".into()),
-        None => &hdr[2..],
-    };
-    let blank = |c: &u8| *c == b' ' || *c == b'\t';
-    let line = &line[line.iter().position(|c| !blank(c)).unwrap_or(line.len())..];
-    let end = line.iter().position(blank).unwrap_or(line.len());
-    let (interp, rest) = line.split_at(end);
-    if interp.is_empty() {
-        return Err("no interpreter after #!".into());
-    }
-    let interp = PathBuf::from(OsStr::from_bytes(interp));
-    // The kernel would resolve a relative interpreter against the cwd: depend on no cwd.
-    if !interp.is_absolute() {
-        return Err(format!("#! interpreter must be an absolute path: '{}'", interp.display()));
-    }
-    let s = rest.iter().position(|c| !blank(c)).unwrap_or(rest.len());
-    let e = rest.iter().rposition(|c| !blank(c)).map_or(s, |i| i + 1);
-    let arg = (s < e).then(|| OsStr::from_bytes(&rest[s..e]).to_os_string());
-    Ok((interp, arg))
-}
-
-/// For `#!/usr/bin/env [-S] [opts] [NAME=V]... cmd ...`: the command env will look up.
-fn env_command(interp: &Path, arg: Option<&OsStr>) -> Option<String> {
-    if interp.file_name() != Some(OsStr::new("env")) {
-        return None;
-    }
-    let arg = arg?.to_str()?;
-    let mut words = arg.split_whitespace();
-    while let Some(w) = words.next() {
-        match w {
-            // Options that take the next word.
-            "-u" | "--unset" | "-C" | "--chdir" => {
-                words.next();
-            }
-            _ if w.starts_with('-') || w.contains('=') => {}
-            _ => return Some(w.to_string()),
-        }
-    }
-    None
-}
-
-/// How to run a `#!/usr/bin/env NAME` script without a second exec: the interpreter env would
-/// find (checked like any program) and the words to pass before the script. Only the plain
-/// forms `NAME` and `-S NAME ARG...` qualify; anything else (options, assignments, quotes
-/// or `$` in `-S`) is left to env itself, which then needs exec (a violation under judge).
-pub fn direct_interpreter(c: &Checked) -> Option<(&Checked, Vec<OsString>)> {
-    let Kind::Script { interp, arg, env_target: Some(target) } = &c.kind else {
-        return None;
-    };
-    if interp.path.file_name() != Some(OsStr::new("env")) {
-        return None;
-    }
-    let arg = arg.as_deref()?.to_str()?;
-    let mut words = arg.split_whitespace().peekable();
-    let split = words.peek() == Some(&"-S");
-    if split {
-        words.next();
-    }
-    let words: Vec<&str> = words.collect();
-    let plain = |w: &str| !w.is_empty() && !w.contains(['"', '\'', '\\', '$', '#', '=']);
-    if words.is_empty() || words[0].starts_with('-') || !words.iter().all(|w| plain(w)) || (!split && words.len() > 1) {
-        return None;
-    }
-    Some((target, words[1..].iter().map(OsString::from).collect()))
-}
-
-struct Elf {
-    kind: Kind,
-    preinit: bool,
-    risky: Vec<String>,
-}
-
-fn u16_at(b: &[u8], o: usize) -> u16 {
-    u16::from_le_bytes([b[o], b[o + 1]])
-}
-fn u32_at(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(b[o..o + 4].try_into().unwrap())
-}
-fn u64_at(b: &[u8], o: usize) -> u64 {
-    u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
-}
-
-const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-const DT_NULL: u64 = 0;
-const DT_STRTAB: u64 = 5;
-const DT_RPATH: u64 = 15;
-const DT_RUNPATH: u64 = 29;
-const DT_PREINIT_ARRAY: u64 = 32;
-
-fn parse_elf(file: &File, hdr: &[u8]) -> Result<Elf, String> {
-    match hdr.get(4) {
-        Some(2) => {}
-        Some(1) => {
-            return Err(
-                "32-bit binary cannot be run sandboxed (only x86-64 programs: the i386 system call ABI is blocked)"
-                    .into(),
-            )
-        }
-        _ => return Err("exec format error (unknown ELF class)".into()),
-    }
-    if hdr.len() < 64 {
-        return Err("exec format error (truncated ELF header)".into());
-    }
-    let machine = u16_at(hdr, 18);
-    if hdr[5] != 1 || machine != 62 {
-        return Err(format!("not an x86-64 binary (ELF machine {machine}) cannot be run sandboxed"));
-    }
-    let etype = u16_at(hdr, 16);
-    if etype != 2 && etype != 3 {
-        return Err(format!("exec format error (ELF type {etype} is not an executable)"));
-    }
-    let (phoff, phentsize, phnum) = (u64_at(hdr, 32), u16_at(hdr, 54) as usize, u16_at(hdr, 56) as usize);
-    // The kernel's own bounds (load_elf_phdrs): at least one entry, at most 64 KiB of them.
-    if phentsize != 56 || phnum == 0 || phnum * 56 > 65536 {
-        return Err("exec format error (bad program headers)".into());
-    }
-    let ph = read_exact_at(file, phnum * 56, phoff)?;
-
-    let mut interp = None;
-    let mut dynamic = None;
-    let mut loads = Vec::new();
-    for e in ph.chunks_exact(56) {
-        let (off, vaddr, filesz) = (u64_at(e, 8), u64_at(e, 16), u64_at(e, 32));
-        match u32_at(e, 0) {
-            PT_INTERP => {
-                if !(2..=4096).contains(&filesz) {
-                    return Err("exec format error (bad PT_INTERP)".into());
-                }
-                let b = read_exact_at(file, filesz as usize, off)?;
-                let s = b.split(|&c| c == 0).next().unwrap_or(&[]);
-                interp = Some(PathBuf::from(OsStr::from_bytes(s)));
-            }
-            PT_DYNAMIC => dynamic = Some((off, filesz)),
-            PT_LOAD => loads.push((vaddr, off, filesz)),
-            _ => {}
-        }
-    }
-
-    let mut preinit = false;
-    let mut risky = Vec::new();
-    if let Some((off, size)) = dynamic {
-        let dynsec = read_exact_at(file, size.min(1 << 20) as usize, off)?;
-        let mut strtab = None;
-        let mut paths = Vec::new();
-        for d in dynsec.chunks_exact(16) {
-            let (tag, val) = (u64_at(d, 0), u64_at(d, 8));
-            match tag {
-                DT_NULL => break,
-                DT_STRTAB => strtab = Some(val),
-                DT_RPATH | DT_RUNPATH => paths.push(val),
-                DT_PREINIT_ARRAY => preinit = true,
-                _ => {}
-            }
-        }
-        if !paths.is_empty() {
-            // DT_STRTAB is an address: map it to a file offset through the PT_LOAD segments.
-            let base = strtab
-                .and_then(|a| {
-                    loads.iter().find(|(v, _, sz)| a >= *v && a - v < *sz).and_then(|(v, o, _)| o.checked_add(a - v))
-                })
-                .ok_or("exec format error (DT_STRTAB outside the file)")?;
-            for p in paths {
-                // Offsets are the file's word: an absurd one must not overflow (found by fuzzing).
-                let at = base.checked_add(p).ok_or("exec format error (DT_RPATH/DT_RUNPATH outside the file)")?;
-                let s = read_cstr(file, at)?;
-                risky.extend(s.split(':').filter(|e| risky_dir(e)).map(str::to_string));
-            }
-        }
-    }
-    let kind = match interp {
-        Some(i) => {
-            if risky_dir(&i.to_string_lossy()) {
-                risky.push(i.to_string_lossy().into_owned());
-            }
-            Kind::Dynamic { interp: i }
-        }
-        None if etype == 2 => Kind::Static,
-        None => Kind::StaticPie,
-    };
-    Ok(Elf { kind, preinit, risky })
-}
-
-fn read_cstr(file: &File, off: u64) -> Result<String, String> {
-    let mut buf = vec![0u8; 4096];
-    let n = read_full(file, &mut buf, off).map_err(|e| e.to_string())?;
-    let s = buf[..n].split(|&c| c == 0).next().unwrap_or(&[]);
-    Ok(String::from_utf8_lossy(s).into_owned())
-}
-
-/// A library search directory someone other than root could fill: relative (to the cwd),
-/// `$ORIGIN` or any other `$` token, or a path with a non-root or group/world-writable
-/// directory on the way (the first existing ancestor decides for paths that do not exist).
-fn risky_dir(entry: &str) -> bool {
-    if entry.is_empty() || entry.contains('$') || !entry.starts_with('/') {
-        return true;
-    }
-    let mut p = Path::new(entry);
-    while std::fs::symlink_metadata(p).is_err() {
-        match p.parent() {
-            Some(parent) => p = parent,
-            None => return true,
-        }
-    }
-    let Ok(real) = std::fs::canonicalize(p) else {
-        return true;
-    };
-    !real.ancestors().all(|a| std::fs::metadata(a).is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::elf::{DT_NULL, DT_RUNPATH, DT_STRTAB, PT_DYNAMIC, PT_LOAD};
     use super::*;
+    use std::ffi::OsStr;
     use std::os::unix::fs::PermissionsExt;
     use std::process::Command;
 
