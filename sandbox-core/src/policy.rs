@@ -66,6 +66,10 @@ pub struct Limits {
     pub nice: Option<i32>,
     /// CPU bandwidth in thousandths of a CPU.
     pub cpus_milli: Option<u64>,
+    /// Bytes and inodes (files, directories, symlinks; the work dir itself included) the
+    /// work dir may hold: a sized tmpfs copy of it, synced back after the run (workdisk.rs).
+    pub disk: Option<u64>,
+    pub inodes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +174,8 @@ pub const KEYS: &[Key] = &[
     key!("stack", "SIZE", true, "stack size (RLIMIT_STACK)"),
     key!("nice", "N", true, "scheduling niceness, 0..19"),
     key!("cpus", "N.N", true, "CPU bandwidth, in CPUs (cgroup quota)"),
+    key!("disk", "SIZE", true, "bytes the work dir may hold (a sized tmpfs copy, synced back)"),
+    key!("inodes", "N", true, "files + directories the work dir may hold (the same tmpfs)"),
     key!("net", "MODE", true, "none | loopback (default) | host"),
     key!("bind", "SRC[:DST]", true, "bind SRC read-write at DST (repeatable)"),
     key!("ro-bind", "SRC[:DST]", true, "bind SRC read-only at DST (repeatable)"),
@@ -249,6 +255,8 @@ impl Policy {
                 l.nice = Some(n);
             }
             "cpus" => l.cpus_milli = Some(nonzero(parse_milli(value)?, key)?),
+            "disk" => l.disk = Some(nonzero(parse_size(value)?, key)?),
+            "inodes" => l.inodes = Some(nonzero(parse_count(value)?, key)?),
             "net" => {
                 self.net = match value {
                     "none" => Net::None,
@@ -361,6 +369,10 @@ impl Policy {
                 self.limits.memory.get_or_insert(256 << 20);
                 self.limits.time.get_or_insert(10_000_000_000);
                 self.limits.wall_time.get_or_insert(30_000_000_000);
+                // The work dir is bounded too: many files under --fsize would fill the
+                // host's disk or inodes otherwise (the source and binary need far less).
+                self.limits.disk.get_or_insert(64 << 20);
+                self.limits.inodes.get_or_insert(4096);
             }
             // Compilers (gcc, g++, javac, go build, rustc): exec and processes, no network,
             // generous limits.
@@ -375,6 +387,10 @@ impl Policy {
                 self.limits.memory.get_or_insert(2 << 30);
                 self.limits.time.get_or_insert(60_000_000_000);
                 self.limits.wall_time.get_or_insert(120_000_000_000);
+                // Compilers write the binary, objects and (go) a build cache under $HOME,
+                // the work dir: room for that, never the host's whole disk.
+                self.limits.disk.get_or_insert(1 << 30);
+                self.limits.inodes.get_or_insert(65536);
             }
             // Wrapped legacy tools: shells, interpreters, compilers; loopback network.
             "legacy" => {
@@ -534,6 +550,10 @@ mod tests {
             ("env", "=x"),
             ("profile", "nope"),
             ("cgroup-root", "../escape"),
+            ("disk", "0"),
+            ("disk", "lots"),
+            ("inodes", "0"),
+            ("inodes", "1k"),
             ("no-such-key", "1"),
         ] {
             assert!(p.set(k, v).is_err(), "{k}={v}");
@@ -553,8 +573,8 @@ mod tests {
                 "keep-fd" => "7",
                 "cpus" | "time" | "wall-time" => "1.5",
                 "nice" => "5",
-                "pids" | "files" => "8",
-                "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" => "8M",
+                "pids" | "files" | "inodes" => "8",
+                "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" | "disk" => "8M",
                 "tmpfs" => "/scratch:8M",
                 "hostname" | "keep-env" | "cgroup-root" => "abc",
                 "quiet" | "verbose" | "inherit-env" => "true",
