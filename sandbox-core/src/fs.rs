@@ -157,6 +157,7 @@ pub struct Plan(Vec<Entry>);
 /// before the stage covers anything, so a source under the host's /tmp still works.
 pub fn open_sources(run: &mut Run, cg: Option<&crate::cgroup::RunCgroup>) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
+    crate::workdisk::close_in_child(run);
     let mut v = plan(run)?;
     if let Some(cg) = cg {
         v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
@@ -349,7 +350,9 @@ fn owned(run: &Run, of: For) -> Option<What> {
 /// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
 pub fn own_sources(run: &mut Run) -> Result<()> {
     let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
-    if let Some(w) = &run.workdir {
+    // A bounded work dir (--disk/--inodes) is a tmpfs of workdisk.rs, not a bind.
+    let tmpfs = run.owned.iter().any(|o| o.of == For::Workdir);
+    if let (Some(w), false) = (&run.workdir, tmpfs) {
         want.push((For::Workdir, w.clone(), true));
     }
     for (i, m) in run.policy.mounts.iter().enumerate() {
@@ -358,7 +361,7 @@ pub fn own_sources(run: &mut Run) -> Result<()> {
         }
     }
     if !run.privileged {
-        if run.workdir.is_some() {
+        if run.workdir.is_some() && !tmpfs {
             run.workdir_note = "bound (the caller's uid, mapped to itself)".into();
         }
         return Ok(());

@@ -26,6 +26,7 @@ pub mod seccomp;
 pub mod supervisor;
 pub mod sys;
 pub mod tree;
+pub mod workdisk;
 
 pub use error::{Error, Result};
 pub use policy::Policy;
@@ -45,6 +46,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     let r = &mut run;
     // --- supervisor, in the caller's namespaces
     r.step("workdir", fs::resolve_workdir);
+    r.step("workdisk", workdisk::setup);
     r.step("idmap", fs::own_sources);
     r.step("report-files", report::open_files);
     let cg = r.step("cgroup", limits::setup);

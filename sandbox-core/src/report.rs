@@ -31,6 +31,9 @@ pub struct Mechs {
     pub output: Mech,
     pub stack: Mech,
     pub address_space: Mech,
+    /// `--disk` / `--inodes`: "tmpfs" (workdisk.rs) or "none".
+    pub disk: &'static str,
+    pub inodes: &'static str,
 }
 
 impl Default for Mechs {
@@ -46,6 +49,8 @@ impl Default for Mechs {
             output: Mech::None,
             stack: Mech::None,
             address_space: Mech::None,
+            disk: "none",
+            inodes: "none",
         }
     }
 }
@@ -126,7 +131,7 @@ impl Report {
              \"limit\": {},\n  \"syscall\": {},\n  \"message\": \"{}\",\n  \"seccomp\": \"{}\",\n  \
              \"landlock\": \"{}\",\n  \"workdir\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
              \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"output\": \"{}\", \"stack\": \"{}\", \
-             \"address_space\": \"{}\"}}\n}}\n",
+             \"address_space\": \"{}\", \"disk\": \"{}\", \"inodes\": \"{}\"}}\n}}\n",
             self.status.code(),
             opt(self.exit_code),
             opt(self.signal),
@@ -151,6 +156,8 @@ impl Report {
             m.output.name(),
             m.stack.name(),
             m.address_space.name(),
+            m.disk,
+            m.inodes,
         )
     }
 

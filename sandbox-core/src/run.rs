@@ -49,6 +49,8 @@ pub struct Run<'a> {
     pub workdir_note: String,
     /// The killed helper that made the idmap user namespace, reaped after the clone.
     pub idmap_child: c_int,
+    /// `--disk`/`--inodes`: the work dir's tmpfs and what the supervisor needs to sync it back.
+    pub disk: crate::workdisk::Disk,
     /// supervisor → init: one byte once init has been attached to the cgroup.
     pub go: [c_int; 2],
     /// init → supervisor: the app's wait status (4 bytes).
@@ -135,6 +137,7 @@ impl<'a> Run<'a> {
             owned: Vec::new(),
             workdir_note: "none".into(),
             idmap_child: -1,
+            disk: Default::default(),
             go: pipe("go")?,
             status: pipe("status")?,
             errors: pipe("errors")?,

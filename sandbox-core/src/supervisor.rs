@@ -213,6 +213,7 @@ pub fn run(run: &mut Run, init: c_int, cg: Option<RunCgroup>) -> ! {
     if relay.exceeded && killed == Killed::No {
         killed = Killed::Output;
     }
+    crate::workdisk::sync_back(run);
     finish(run, cg, init_status, &ru, wall_ns, Verdict { killed, violation, peak, tree_cpu })
 }
 
