@@ -186,6 +186,16 @@ pub fn run(policy: &Policy) -> i32 {
     println!("  --wall-time  supervisor (timerfd)");
     println!("  --output     supervisor (relay of stdout/stderr)");
     println!("  --files --fsize --stack --address-space  rlimit");
+    // The same calls a run makes (root: in the supervisor; unprivileged: a user namespace).
+    match sandbox_core::workdisk::probe(uid == 0, uid, sys::getegid()) {
+        Ok(()) => println!("  --disk --inodes  tmpfs (a sized copy of the work dir, synced back after the run)"),
+        Err(e) => {
+            println!("  --disk --inodes  unavailable ({}): refused here", sandbox_core::error::strerror(e));
+            if policy.limits.disk.is_some() || policy.limits.inodes.is_some() {
+                problems.push("--disk/--inodes were asked for and no tmpfs can be made for the work dir".into());
+            }
+        }
+    }
     let mut fallbacks: Vec<&str> = Vec::new();
     if !is_cg(mem) {
         fallbacks.push("memory (the supervisor: the tree's resident memory sampled from /proc; a fast allocation can overshoot by a few MiB)");
