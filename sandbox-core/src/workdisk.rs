@@ -58,6 +58,9 @@ pub struct Disk {
     privileged: bool,
     verbose: bool,
     notes: Vec<String>,
+    /// Read-only descriptors the program inherits (a `#!` script, read by its interpreter
+    /// as /dev/fd/N), by host (dev, ino), and the path of their copy once made.
+    inherited: Vec<(c_int, (u64, u64), Option<Vec<u8>>)>,
 }
 
 impl Default for Disk {
@@ -72,6 +75,7 @@ impl Default for Disk {
             privileged: false,
             verbose: false,
             notes: Vec::new(),
+            inherited: Vec::new(),
         }
     }
 }
@@ -242,6 +246,7 @@ pub fn setup(run: &mut Run) -> Result<()> {
         privileged: run.privileged,
         verbose: run.is_verbose(),
         notes: Vec::new(),
+        inherited: inherited_files(run),
     };
     let opts = options(&d, &run.policy.limits, &root);
     let made = if run.privileged { make_tmpfs(&opts) } else { make_tmpfs_userns(run.outer_uid, run.outer_gid, &opts) };
@@ -280,6 +285,7 @@ pub fn setup(run: &mut Run) -> Result<()> {
         };
         return Err(Error::new("workdisk", what, e));
     }
+    d.point_inherited_at_copies()?;
     let child = sys::dup_cloexec(mnt).ctx("workdisk", "dup mount fd")?;
     run.owned.push(crate::fs::Owned { of: crate::fs::For::Workdir, fd: child, dir: true });
     let l = &run.policy.limits;
@@ -304,7 +310,40 @@ pub fn setup(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
+/// The read-only regular files the program inherits as descriptors: the `#!` script the
+/// kernel passes as /dev/fd/N, and --keep-fd ones. One in the work dir must become its
+/// copy: reopening the host's file through /proc/self/fd would leave the jail's tree
+/// (Landlock refuses it) and show the host's file instead of the run's.
+fn inherited_files(run: &Run) -> Vec<(c_int, (u64, u64), Option<Vec<u8>>)> {
+    let mut fds = run.policy.keep_fds.clone();
+    if run.target.script {
+        fds.push(run.target.fd);
+    }
+    let mut v = Vec::new();
+    for fd in fds {
+        let ro = sys::fcntl(fd, libc::F_GETFL, 0).is_ok_and(|f| f as c_int & libc::O_ACCMODE == libc::O_RDONLY);
+        match sys::fstat(fd) {
+            Ok(st) if ro && kind(&st) == libc::S_IFREG => v.push((fd, (st.st_dev, st.st_ino), None)),
+            _ => {}
+        }
+    }
+    v
+}
+
 impl Disk {
+    /// Each inherited file that was copied in: the same descriptor number now reads the copy.
+    fn point_inherited_at_copies(&mut self) -> Result<()> {
+        for (fd, _, copy) in &self.inherited {
+            let Some(rel) = copy else { continue };
+            let resolve = sys::RESOLVE_NO_SYMLINKS | sys::RESOLVE_NO_MAGICLINKS;
+            let new = sys::openat2(self.mnt, rel, libc::O_RDONLY, 0, resolve).ctx("workdisk", "open a script's copy")?;
+            let r = sys::dup3(new, *fd, libc::O_CLOEXEC);
+            sys::close(new);
+            r.ctx("workdisk", "descriptor of a script's copy")?;
+        }
+        Ok(())
+    }
+
     /// The owner an entry copied in gets: root mode maps the caller's ids to the run's.
     fn owner(&self, st: &libc::stat) -> Option<(u32, u32)> {
         if !self.privileged {
@@ -398,6 +437,11 @@ impl Disk {
                     sys::close(src);
                     sys::close(dst);
                     r?;
+                    for (_, id, copy) in self.inherited.iter_mut() {
+                        if *id == (st.st_dev, st.st_ino) {
+                            *copy = Some(path.clone());
+                        }
+                    }
                     if st.st_nlink > 1 {
                         self.notes.push(format!("{}: a hard link, copied as a file of its own", show(&path)));
                     }
