@@ -104,15 +104,18 @@ fn kind(st: &libc::stat) -> u32 {
     st.st_mode & libc::S_IFMT
 }
 
-/// The entry names of the open directory `fd` (without "." and "..").
+/// The entry names of the open directory `fd` (without "." and ".."), read through a fresh
+/// descriptor so that the offset of `fd` (read before, or O_PATH) does not matter.
 fn names(fd: c_int) -> sys::R<Vec<Vec<u8>>> {
+    let d = open_dir(fd, b".")?;
     let mut v = Vec::new();
-    sys::for_each_dirent_fd(fd, |n| {
+    let r = sys::for_each_dirent_fd(d, |n| {
         if n != b"." && n != b".." {
             v.push(n.to_vec());
         }
-    })?;
-    Ok(v)
+    });
+    sys::close(d);
+    r.map(|_| v)
 }
 
 /// `name` in directory `dir` as a directory fd, never through a symlink.
