@@ -339,7 +339,8 @@ impl Disk {
         for (fd, _, copy) in &self.inherited {
             let Some(rel) = copy else { continue };
             let resolve = sys::RESOLVE_NO_SYMLINKS | sys::RESOLVE_NO_MAGICLINKS;
-            let new = sys::openat2(self.mnt, rel, libc::O_RDONLY, 0, resolve).ctx("workdisk", "open a script's copy")?;
+            let new =
+                sys::openat2(self.mnt, rel, libc::O_RDONLY, 0, resolve).ctx("workdisk", "open a script's copy")?;
             let r = sys::dup3(new, *fd, libc::O_CLOEXEC);
             sys::close(new);
             r.ctx("workdisk", "descriptor of a script's copy")?;
@@ -549,7 +550,15 @@ impl Disk {
         }
     }
 
-    fn sync_subdir(&mut self, t: c_int, h: c_int, name: &[u8], path: &[u8], st: &libc::stat, depth: usize) -> sys::R<()> {
+    fn sync_subdir(
+        &mut self,
+        t: c_int,
+        h: c_int,
+        name: &[u8],
+        path: &[u8],
+        st: &libc::stat,
+        depth: usize,
+    ) -> sys::R<()> {
         match sys::mkdirat(h, name, 0o700) {
             Ok(()) | Err(libc::EEXIST) => {}
             Err(e) => return Err(e),

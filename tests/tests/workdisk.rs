@@ -155,7 +155,8 @@ fn changes_deletions_modes_and_owners_are_synced_back() {
             let untouched = d.join("untouched");
             std::fs::write(&untouched, "u").unwrap();
             let ino = std::fs::metadata(&untouched).unwrap().ino();
-            let o = Run::new(who, mode, d.path()).opt("disk", "4M").opt("inodes", "100").run("/bin/sh", &["-c", script]);
+            let o =
+                Run::new(who, mode, d.path()).opt("disk", "4M").opt("inodes", "100").run("/bin/sh", &["-c", script]);
             o.ok();
             assert_eq!(std::fs::read_to_string(d.join("src.c")).unwrap(), "changed\n", "{who:?}/{mode:?}");
             assert_eq!(std::fs::metadata(d.join("keep.txt")).unwrap().permissions().mode() & 0o777, 0o750);
@@ -193,7 +194,8 @@ fn planted_symlinks_are_never_followed_on_sync_back() {
             std::fs::write(d.join("sub/f"), "f").unwrap();
             std::fs::write(d.join("out"), "out").unwrap();
             std::fs::set_permissions(d.join("out"), std::fs::Permissions::from_mode(0o666)).unwrap();
-            let r = Run::new(who, mode, d.path()).opt("disk", "4M").opt("inodes", "100").run("/bin/sh", &["-c", &script]);
+            let r =
+                Run::new(who, mode, d.path()).opt("disk", "4M").opt("inodes", "100").run("/bin/sh", &["-c", &script]);
             r.ok().has("done");
             assert_eq!(std::fs::read_to_string(outside.join("victim")).unwrap(), "orig\n", "{who:?}/{mode:?}");
             let names: Vec<_> = std::fs::read_dir(outside.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -243,5 +245,9 @@ fn judge_profile_bounds_the_work_dir_by_default_and_leaves_no_mount() {
     }
     // --check names the mechanism.
     let c = std::process::Command::new(sandbox_bin()).arg("--check").output().unwrap();
-    assert!(String::from_utf8_lossy(&c.stdout).contains("--disk --inodes  tmpfs"), "{}", String::from_utf8_lossy(&c.stdout));
+    assert!(
+        String::from_utf8_lossy(&c.stdout).contains("--disk --inodes  tmpfs"),
+        "{}",
+        String::from_utf8_lossy(&c.stdout)
+    );
 }
