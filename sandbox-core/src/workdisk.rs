@@ -45,6 +45,9 @@ struct Snap {
     host_ino: u64,
 }
 
+/// An inherited descriptor, its file's host (dev, ino), and the path of its copy.
+type Inherited = (c_int, (u64, u64), Option<Vec<u8>>);
+
 /// The state the supervisor keeps for the sync-back.
 pub struct Disk {
     /// The host work dir (O_DIRECTORY) and the tmpfs root (mount fd); -1 when not in use.
@@ -60,7 +63,7 @@ pub struct Disk {
     notes: Vec<String>,
     /// Read-only descriptors the program inherits (a `#!` script, read by its interpreter
     /// as /dev/fd/N), by host (dev, ino), and the path of their copy once made.
-    inherited: Vec<(c_int, (u64, u64), Option<Vec<u8>>)>,
+    inherited: Vec<Inherited>,
 }
 
 impl Default for Disk {
@@ -317,7 +320,7 @@ pub fn setup(run: &mut Run) -> Result<()> {
 /// kernel passes as /dev/fd/N, and --keep-fd ones. One in the work dir must become its
 /// copy: reopening the host's file through /proc/self/fd would leave the jail's tree
 /// (Landlock refuses it) and show the host's file instead of the run's.
-fn inherited_files(run: &Run) -> Vec<(c_int, (u64, u64), Option<Vec<u8>>)> {
+fn inherited_files(run: &Run) -> Vec<Inherited> {
     let mut fds = run.policy.keep_fds.clone();
     if run.target.script {
         fds.push(run.target.fd);
