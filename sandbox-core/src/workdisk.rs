@@ -636,6 +636,7 @@ pub fn sync_back(run: &mut Run) {
     if d.mnt < 0 {
         return;
     }
+    let t0 = sys::now_ns();
     match open_dir(d.mnt, b".") {
         Ok(t) => {
             let host = d.host;
@@ -654,6 +655,10 @@ pub fn sync_back(run: &mut Run) {
     sys::close(d.host);
     d.mnt = -1;
     d.host = -1;
+    if d.verbose {
+        let ms = (sys::now_ns() - t0) as f64 / 1e6;
+        let _ = sys::write_all(2, format!("sandbox: workdisk: synced back in {ms:.3} ms\n").as_bytes());
+    }
 }
 
 /// In init: the supervisor's own fds of the work dir and tmpfs are not init's business.
