@@ -226,6 +226,17 @@ fn a_work_dir_over_the_limit_is_refused_with_125() {
 
 #[test]
 fn judge_profile_bounds_the_work_dir_by_default_and_leaves_no_mount() {
+    // Entries of the host's /tmp owned by a per-run uid, which nothing of the sandbox may
+    // leave behind (other users' and tests' files there are not this test's business).
+    let run_owned = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir("/tmp")
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.metadata().is_ok_and(|m| m.uid() >= 0x4d00_0000))
+            .map(|e| e.path())
+            .collect()
+    };
+    let before = run_owned();
     for who in BOTH {
         let d = workdir("wdisk-judge");
         let rep = d.join("r.json");
@@ -242,6 +253,8 @@ fn judge_profile_bounds_the_work_dir_by_default_and_leaves_no_mount() {
         let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         assert!(!info.contains(d.path().to_str().unwrap()), "{who:?}: a mount is left at the work dir");
     }
+    let left: Vec<_> = run_owned().into_iter().filter(|p| !before.contains(p)).collect();
+    assert!(left.is_empty(), "left behind in /tmp: {left:?}");
     // --check names the mechanism.
     let c = std::process::Command::new(sandbox_bin()).arg("--check").output().unwrap();
     assert!(
