@@ -87,8 +87,9 @@ fn is_enospc(e: i32) -> bool {
     e == libc::ENOSPC || e == libc::EDQUOT
 }
 
+/// A path for a message: names the program chose may hold newlines or escapes.
 fn show(p: &[u8]) -> String {
-    String::from_utf8_lossy(p).into_owned()
+    crate::policy::one_line(&String::from_utf8_lossy(p))
 }
 
 fn join(rel: &[u8], name: &[u8]) -> Vec<u8> {
