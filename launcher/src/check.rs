@@ -130,9 +130,13 @@ pub fn run(policy: &Policy) -> i32 {
             // Time is always the supervisor's: from the cgroup's CPU accounting where it has
             // one, else from /proc (supervisor.rs).
             // The same choice a run makes (mechanism.rs); a refused --cpus is "none".
-            let m = mechanism::choose(&probe, Some(&c))
+            let m = mechanism::choose(&probe, Some(&c), false)
                 .or_else(|_| {
-                    mechanism::choose(&sandbox_core::policy::Limits { cpus_milli: None, ..probe.clone() }, Some(&c))
+                    mechanism::choose(
+                        &sandbox_core::policy::Limits { cpus_milli: None, ..probe.clone() },
+                        Some(&c),
+                        false,
+                    )
                 })
                 .map_or((Mech::None, Mech::None, Mech::None), |m| (m.memory, m.pids, m.cpus));
             let m = (m.0, m.1, m.2, c.cpu_ns().is_some());
@@ -183,6 +187,16 @@ pub fn run(policy: &Policy) -> i32 {
     println!("  --wall-time  supervisor (timerfd)");
     println!("  --output     supervisor (relay of stdout/stderr)");
     println!("  --files --fsize --stack --address-space  rlimit");
+    // The same calls a run makes (root: in the supervisor; unprivileged: a user namespace).
+    match sandbox_core::workdisk::probe(uid == 0, uid, sys::getegid()) {
+        Ok(()) => println!("  --disk --inodes  tmpfs (a sized copy of the work dir, synced back after the run)"),
+        Err(e) => {
+            println!("  --disk --inodes  unavailable ({}): refused here", sandbox_core::error::strerror(e));
+            if policy.limits.disk.is_some() || policy.limits.inodes.is_some() {
+                problems.push("--disk/--inodes were asked for and no tmpfs can be made for the work dir".into());
+            }
+        }
+    }
     let mut fallbacks: Vec<&str> = Vec::new();
     if !is_cg(mem) {
         fallbacks.push("memory (the supervisor: the tree's resident memory sampled from /proc; a fast allocation can overshoot by a few MiB)");

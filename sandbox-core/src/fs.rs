@@ -355,9 +355,13 @@ fn tree_of(owned: &[Owned], of: For) -> Option<What> {
 /// caller's on the host (the next run, with another uid, sees it as its own again). Only the
 /// host's root may idmap a host filesystem (CAP_SYS_ADMIN over its superblock), which init,
 /// inside its user namespace, is not. Unprivileged, the caller is mapped to itself already.
-pub fn own_sources(run: &mut Run<Setup>) -> Result<Vec<Owned>> {
+/// `disk`: the work dir's tmpfs when --disk/--inodes bound it (workdisk.rs), attached in
+/// place of the work dir's bind.
+pub fn own_sources(run: &mut Run<Setup>, disk: Option<Owned>) -> Result<Vec<Owned>> {
     let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
-    if let Some(w) = &run.workdir {
+    let tmpfs = disk.is_some();
+    let mut owned: Vec<Owned> = disk.into_iter().collect();
+    if let (Some(w), false) = (&run.workdir, tmpfs) {
         want.push((For::Workdir, w.clone(), true));
     }
     for (i, m) in run.policy.mounts.iter().enumerate() {
@@ -366,16 +370,15 @@ pub fn own_sources(run: &mut Run<Setup>) -> Result<Vec<Owned>> {
         }
     }
     if !run.ids.privileged {
-        if run.workdir.is_some() {
+        if run.workdir.is_some() && !tmpfs {
             run.s.workdir_note = "bound (the caller's uid, mapped to itself)".into();
         }
-        return Ok(Vec::new());
+        return Ok(owned);
     }
     if want.is_empty() {
-        return Ok(Vec::new());
+        return Ok(owned);
     }
     let userns = crate::ns::idmap_userns(run)?;
-    let mut owned = Vec::new();
     let mut r = Ok(());
     for (of, src, rw) in want {
         match own(run, &src, rw, userns) {

@@ -29,6 +29,8 @@ pub mod seccomp_step;
 pub mod supervisor;
 pub mod sys;
 pub mod tree;
+pub mod workdisk;
+pub mod workdisk_step;
 
 pub use error::{Error, Result, EXIT_SETUP};
 pub use policy::Policy;
@@ -46,11 +48,12 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     // --- supervisor, in the caller's namespaces
     r.step("run-ids", run::check_ids);
     r.step("workdir", fs::resolve_workdir);
-    let owned = r.step("idmap", fs::own_sources);
+    let disk = r.step("workdisk", workdisk_step::setup);
+    let owned = r.step("idmap", |r| fs::own_sources(r, disk));
     r.s.reports = r.step("report-files", |r| report::open_files(r.policy));
     r.step("cleaner", cleaner::spawn);
     r.step("cgroup", cgroup_step::setup);
-    r.s.app.mechs = r.step("mechanisms", |r| mechanism::choose(&r.policy.limits, r.s.cg.as_ref()));
+    r.s.app.mechs = r.step("mechanisms", |r| mechanism::choose(&r.policy.limits, r.s.cg.as_ref(), r.s.disk.active()));
     r.s.app.env = r.step("environment", |r| Ok(environ::for_run(r.target.envp, r.s.cg.as_ref())));
     r.step("seccomp-compile", seccomp_step::compile);
     r.step("landlock-check", landlock::check);

@@ -16,6 +16,8 @@ pub enum Mech {
     /// The supervisor: tree CPU time, wall time, resident memory without a memory cgroup,
     /// the output relay.
     Supervisor,
+    /// The work dir's sized tmpfs copy (workdisk.rs): --disk and --inodes.
+    Tmpfs,
     /// Not enforced (not asked for).
     None,
 }
@@ -34,6 +36,7 @@ impl Mech {
             Mech::CgroupV2 => "cgroup-v2",
             Mech::Rlimit => "rlimit",
             Mech::Supervisor => "supervisor",
+            Mech::Tmpfs => "tmpfs",
             Mech::None => "none",
         }
     }
@@ -52,6 +55,8 @@ pub struct Mechs {
     pub output: Mech,
     pub stack: Mech,
     pub address_space: Mech,
+    pub disk: Mech,
+    pub inodes: Mech,
 }
 
 impl Default for Mechs {
@@ -67,6 +72,8 @@ impl Default for Mechs {
             output: Mech::None,
             stack: Mech::None,
             address_space: Mech::None,
+            disk: Mech::None,
+            inodes: Mech::None,
         }
     }
 }
@@ -74,7 +81,9 @@ impl Default for Mechs {
 /// The mechanism of every limit in `l`, given the run's cgroup (None: no cgroup at all,
 /// which happens only when no limit needs one). A CPU quota has no per-process substitute:
 /// refused rather than run unbounded.
-pub fn choose(l: &Limits, cg: Option<&RunCgroup>) -> Result<Mechs> {
+/// `workdisk`: the work dir is the sized tmpfs of the "workdisk" step (with no work dir,
+/// --disk/--inodes bound nothing and are reported as such).
+pub fn choose(l: &Limits, cg: Option<&RunCgroup>, workdisk: bool) -> Result<Mechs> {
     let when = |set: bool, mech: Mech| if set { mech } else { Mech::None };
     let ctl = |kind| cg.and_then(|c| c.controller(kind)).map(Mech::of);
     let m = Mechs {
@@ -94,6 +103,8 @@ pub fn choose(l: &Limits, cg: Option<&RunCgroup>) -> Result<Mechs> {
         fsize: when(l.fsize.is_some(), Mech::Rlimit),
         stack: when(l.stack.is_some(), Mech::Rlimit),
         address_space: when(l.address_space.is_some(), Mech::Rlimit),
+        disk: when(l.disk.is_some() && workdisk, Mech::Tmpfs),
+        inodes: when(l.inodes.is_some() && workdisk, Mech::Tmpfs),
     };
     if l.cpus_milli.is_some() && m.cpus == Mech::None {
         return Err(Error::msg("mechanisms", "--cpus needs a usable cpu cgroup controller, and none is available"));
@@ -116,14 +127,14 @@ mod tests {
             address_space: Some(1),
             ..Default::default()
         };
-        let m = choose(&l, None).unwrap();
+        let m = choose(&l, None, false).unwrap();
         assert_eq!((m.memory, m.pids, m.cpus, m.time), (Mech::None, Mech::None, Mech::None, Mech::None));
         assert_eq!((m.wall_time, m.output), (Mech::Supervisor, Mech::Supervisor));
         assert_eq!([m.files, m.fsize, m.stack, m.address_space], [Mech::Rlimit; 4]);
         let l = Limits { memory: Some(1), pids: Some(1), time: Some(1), ..Default::default() };
-        let m = choose(&l, None).unwrap();
+        let m = choose(&l, None, false).unwrap();
         assert_eq!((m.memory, m.pids, m.time), (Mech::Supervisor, Mech::Rlimit, Mech::Supervisor));
-        let e = choose(&Limits { cpus_milli: Some(500), ..Default::default() }, None).unwrap_err();
+        let e = choose(&Limits { cpus_milli: Some(500), ..Default::default() }, None, false).unwrap_err();
         assert!(e.what.contains("--cpus needs"), "{e:?}");
     }
 }

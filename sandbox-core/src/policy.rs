@@ -68,6 +68,10 @@ pub struct Limits {
     pub nice: Option<i32>,
     /// CPU bandwidth in thousandths of a CPU.
     pub cpus_milli: Option<u64>,
+    /// Bytes and inodes (files, directories, symlinks; the work dir itself included) the
+    /// work dir may hold: a sized tmpfs copy of it, synced back after the run (workdisk.rs).
+    pub disk: Option<u64>,
+    pub inodes: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +220,12 @@ pub const KEYS: &[Key] = &[
     }),
     Key::value("cpus", "N.N", "CPU bandwidth, in CPUs (cgroup quota)", |p, k, v| {
         put(&mut p.limits.cpus_milli, Some(nonzero(parse_milli(v)?, k)?))
+    }),
+    Key::value("disk", "SIZE", "bytes the work dir may hold (a sized tmpfs copy, synced back)", |p, k, v| {
+        put(&mut p.limits.disk, Some(size(k, v)?))
+    }),
+    Key::value("inodes", "N", "files + directories the work dir may hold (the same tmpfs)", |p, k, v| {
+        put(&mut p.limits.inodes, Some(count(k, v)?))
     }),
     Key::value("net", "MODE", "none | loopback (default) | host", |p, _, v| {
         p.net = match v {
@@ -435,6 +445,10 @@ impl Policy {
                 self.limits.memory.get_or_insert(256 << 20);
                 self.limits.time.get_or_insert(10_000_000_000);
                 self.limits.wall_time.get_or_insert(30_000_000_000);
+                // The work dir is bounded too: many files under --fsize would fill the
+                // host's disk or inodes otherwise (the source and binary need far less).
+                self.limits.disk.get_or_insert(64 << 20);
+                self.limits.inodes.get_or_insert(4096);
             }
             // Compilers (gcc, g++, javac, go build, rustc): exec and processes, no network,
             // generous limits.
@@ -449,6 +463,10 @@ impl Policy {
                 self.limits.memory.get_or_insert(2 << 30);
                 self.limits.time.get_or_insert(60_000_000_000);
                 self.limits.wall_time.get_or_insert(120_000_000_000);
+                // Compilers write the binary, objects and (go) a build cache under $HOME,
+                // the work dir: room for that, never the host's whole disk.
+                self.limits.disk.get_or_insert(1 << 30);
+                self.limits.inodes.get_or_insert(65536);
             }
             // Wrapped legacy tools: shells, interpreters, compilers; loopback network.
             "legacy" => {
@@ -613,6 +631,10 @@ mod tests {
             ("landlock", "maybe"),
             ("profile", "nope"),
             ("cgroup-root", "../escape"),
+            ("disk", "0"),
+            ("disk", "lots"),
+            ("inodes", "0"),
+            ("inodes", "1k"),
             ("no-such-key", "1"),
         ] {
             assert!(p.set(k, v).is_err(), "{k}={v}");
@@ -630,8 +652,8 @@ mod tests {
                 "landlock" => "off",
                 "cpus" | "time" | "wall-time" => "1.5",
                 "nice" => "5",
-                "pids" | "files" => "8",
-                "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" => "8M",
+                "pids" | "files" | "inodes" => "8",
+                "memory" | "address-space" | "fsize" | "output" | "stack" | "tmp-size" | "disk" => "8M",
                 "tmpfs" => "/scratch:8M",
                 "hostname" | "cgroup-root" => "abc",
                 "quiet" | "verbose" => "true",

@@ -82,7 +82,7 @@ impl Report {
              \"limit\": {},\n  \"syscall\": {},\n  \"message\": \"{}\",\n  \"seccomp\": \"{}\",\n  \
              \"landlock\": \"{}\",\n  \"workdir\": \"{}\",\n  \"mechanisms\": {{\"memory\": \"{}\", \"pids\": \"{}\", \"cpus\": \"{}\", \
              \"time\": \"{}\", \"wall_time\": \"{}\", \"files\": \"{}\", \"fsize\": \"{}\", \"output\": \"{}\", \"stack\": \"{}\", \
-             \"address_space\": \"{}\"}}\n}}\n",
+             \"address_space\": \"{}\", \"disk\": \"{}\", \"inodes\": \"{}\"}}\n}}\n",
             self.status.code(),
             opt(self.exit_code),
             opt(self.signal),
@@ -107,6 +107,8 @@ impl Report {
             m.output.name(),
             m.stack.name(),
             m.address_space.name(),
+            m.disk.name(),
+            m.inodes.name(),
         )
     }
 

@@ -15,6 +15,7 @@ use crate::mechanism::Mechs;
 use crate::policy::Policy;
 use crate::report::ReportFiles;
 use crate::sys::{self, c_int, Fd};
+use crate::workdisk::Disk;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -107,6 +108,8 @@ pub struct Setup {
     pub idmap_child: c_int,
     /// init was born in the cgroup v2 leaf: the supervisor attaches it to the v1 leaves only.
     pub born_in_cgroup: bool,
+    /// `--disk`/`--inodes`: the work dir's tmpfs and what the sync-back needs.
+    pub disk: Disk,
     pub channels: Option<Channels>,
     pub app: ForApp,
 }
@@ -124,6 +127,7 @@ pub struct Supervisor {
     pub output: OutputPipes,
     pub workdir_note: String,
     pub landlock_note: String,
+    pub disk: Disk,
 }
 
 /// init, pid 1.
@@ -223,6 +227,7 @@ impl<'a> Run<'a, Setup> {
             landlock_note: "not applied".into(),
             idmap_child: -1,
             born_in_cgroup: false,
+            disk: Disk::default(),
             channels: None,
             app,
         };
@@ -253,6 +258,7 @@ impl<'a> Run<'a, Setup> {
                 output: s.app.output,
                 workdir_note: s.workdir_note,
                 landlock_note: s.landlock_note,
+                disk: s.disk,
             }
         })
     }
@@ -264,6 +270,8 @@ impl<'a> Run<'a, Setup> {
             let chan = s.channels.take().expect("channels before the clone").into_init();
             drop(s.reports);
             drop(s.cleaner);
+            // The host work dir and the tmpfs are the supervisor's, for the sync-back.
+            drop(s.disk);
             Init { chan, cg: ManuallyDrop::new(s.cg.take()), app: s.app }
         })
     }

@@ -220,6 +220,7 @@ pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
     if relay.exceeded && killed == Killed::No {
         killed = Killed::Output;
     }
+    crate::workdisk_step::sync_back(&mut run);
     finish(&mut run, cg, init_status, &ru, wall_ns, Verdict { killed, violation, peak, tree_cpu })
 }
 

@@ -162,12 +162,12 @@ fn pids_limit_stops_fork_bomb() {
     let rc = RunCgroup::create(&root("pids"), "run-1", &limits).unwrap();
     let dirs = all_dirs(&rc);
     if detect::detect().unwrap().for_controller("pids").is_none() {
-        assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
+        assert_eq!(choose(&limits, Some(&rc), false).unwrap().pids, Mech::Rlimit);
         rc.remove().unwrap();
         eprintln!("pids limit: no pids controller on this host, only the rlimit fallback checked");
         return;
     }
-    assert_ne!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
+    assert_ne!(choose(&limits, Some(&rc), false).unwrap().pids, Mech::Rlimit);
     let (pid, fd) = spawn(|| {
         let mut n = 0;
         loop {
@@ -219,7 +219,7 @@ fn cpu_time_and_quota() {
     }
     assert!(rc.counts_tree_cpu());
     // (Without --cpus: choose refuses a quota no controller can hold, tested in mechanism.rs.)
-    let m = choose(&Limits { time: limits.time, ..Limits::default() }, Some(&rc)).unwrap();
+    let m = choose(&Limits { time: limits.time, ..Limits::default() }, Some(&rc), false).unwrap();
     assert_eq!((m.time, m.memory), (Mech::Supervisor, Mech::None));
     let before = rc.cpu_ns().unwrap();
     let (pid, fd) = spawn(|| {
@@ -310,12 +310,12 @@ fn from_dir_writes_limits_and_keeps_dir() {
         if h.has("pids") {
             assert_eq!(read_str(&dir, "pids.max"), "8");
             let want = if h.version == Version::V1 { Mech::CgroupV1 } else { Mech::CgroupV2 };
-            assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, want);
+            assert_eq!(choose(&limits, Some(&rc), false).unwrap().pids, want);
         } else {
-            assert_eq!(choose(&limits, Some(&rc)).unwrap().pids, Mech::Rlimit);
+            assert_eq!(choose(&limits, Some(&rc), false).unwrap().pids, Mech::Rlimit);
         }
         if !h.has("memory") {
-            assert_eq!(choose(&limits, Some(&rc)).unwrap().memory, Mech::Supervisor);
+            assert_eq!(choose(&limits, Some(&rc), false).unwrap().memory, Mech::Supervisor);
         }
         assert_eq!(rc.primary_dir().as_deref(), Some(dir.as_str()));
         let (pid, fd) = spawn(|| 3);

@@ -296,17 +296,25 @@ pub fn getdents64(fd: c_int, buf: &mut [u8]) -> R<usize> {
 }
 
 /// Call `f` with every entry name of the directory at `path` ("." and ".." included); an
-/// unreadable directory has none. Parses `struct linux_dirent64` (u64 ino, i64 off,
-/// u16 reclen, u8 type, NUL-terminated name) defensively: a record never reads past the
-/// bytes the kernel returned.
+/// unreadable directory has none.
 pub fn for_each_dirent(path: &[u8], mut f: impl FnMut(&[u8])) {
     let Ok(fd) = open(path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else {
         return;
     };
+    let _ = for_each_dirent_fd(fd, |name| f(name));
+    close(fd);
+}
+
+/// Call `f` with every entry name of the open directory `fd` ("." and ".." included),
+/// from its current offset. Parses `struct linux_dirent64` (u64 ino, i64 off, u16 reclen,
+/// u8 type, NUL-terminated name) defensively: a record never reads past the bytes the
+/// kernel returned. An error of getdents64 is returned after the entries read so far.
+pub fn for_each_dirent_fd(fd: c_int, mut f: impl FnMut(&[u8])) -> R<()> {
     let mut buf = [0u8; 8192];
-    while let Ok(n) = getdents64(fd, &mut buf) {
+    loop {
+        let n = getdents64(fd, &mut buf)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
         let mut off = 0;
         while off + 19 < n {
@@ -319,7 +327,30 @@ pub fn for_each_dirent(path: &[u8], mut f: impl FnMut(&[u8])) {
             off += reclen;
         }
     }
-    close(fd);
+}
+pub fn fchown(fd: c_int, uid: u32, gid: u32) -> R<()> {
+    sc!(libc::SYS_fchown, fd, uid, gid).map(drop)
+}
+pub fn fchownat(dir: c_int, path: &[u8], uid: u32, gid: u32, flags: c_int) -> R<()> {
+    let p = cstr(path);
+    sc!(libc::SYS_fchownat, dir, p.as_ptr(), uid, gid, flags).map(drop)
+}
+pub fn fchmod(fd: c_int, mode: u32) -> R<()> {
+    sc!(libc::SYS_fchmod, fd, mode).map(drop)
+}
+/// utimensat(2): `path` empty with `dir` an open file sets that file's times (futimens).
+pub fn utimensat(dir: c_int, path: &[u8], times: &[libc::timespec; 2], flags: c_int) -> R<()> {
+    let p = cstr(path);
+    let ptr = if path.is_empty() { core::ptr::null() } else { p.as_ptr() };
+    sc!(libc::SYS_utimensat, dir, ptr, times.as_ptr(), flags).map(drop)
+}
+/// A close-on-exec duplicate of `fd`.
+pub fn dup_cloexec(fd: c_int) -> R<c_int> {
+    sc!(libc::SYS_fcntl, fd, libc::F_DUPFD_CLOEXEC, 3).map(|f| f as c_int)
+}
+/// The file status flags (F_GETFL: access mode, O_APPEND, …).
+pub fn status_flags(fd: c_int) -> R<c_int> {
+    sc!(libc::SYS_fcntl, fd, libc::F_GETFL, 0).map(|f| f as c_int)
 }
 pub fn ftruncate(fd: c_int, len: u64) -> R<()> {
     sc!(libc::SYS_ftruncate, fd, len).map(drop)
@@ -413,6 +444,26 @@ pub fn mount_setattr_userns(dir: c_int, path: &[u8], flags: c_uint, set: u64, us
     let a = MountAttr { attr_set: set, attr_clr: 0, propagation: 0, userns_fd: userns as u64 };
     sc!(libc::SYS_mount_setattr, dir, p.as_ptr(), flags, &a as *const MountAttr, core::mem::size_of::<MountAttr>())
         .map(drop)
+}
+
+pub const FSCONFIG_SET_STRING: c_uint = 1;
+pub const FSCONFIG_CMD_CREATE: c_uint = 6;
+/// fsopen(2): a filesystem context for `fstype`, owned by the caller's user namespace.
+pub fn fsopen(fstype: &[u8]) -> R<c_int> {
+    let t = cstr(fstype);
+    sc!(libc::SYS_fsopen, t.as_ptr(), 1 /* FSOPEN_CLOEXEC */).map(|f| f as c_int)
+}
+/// fsconfig(2) with a string value (`key` = `value`), or a command when `key` is empty.
+pub fn fsconfig(fd: c_int, cmd: c_uint, key: &[u8], value: &[u8]) -> R<()> {
+    let k = cstr(key);
+    let v = cstr(value);
+    let kp = if key.is_empty() { core::ptr::null() } else { k.as_ptr() };
+    let vp = if cmd == FSCONFIG_SET_STRING { v.as_ptr() } else { core::ptr::null() };
+    sc!(libc::SYS_fsconfig, fd, cmd, kp, vp, 0).map(drop)
+}
+/// fsmount(2): a detached mount of the created superblock, with MOUNT_ATTR_* `attrs`.
+pub fn fsmount(fd: c_int, attrs: u64) -> R<c_int> {
+    sc!(libc::SYS_fsmount, fd, 1 /* FSMOUNT_CLOEXEC */, attrs).map(|f| f as c_int)
 }
 
 // ---- processes ---------------------------------------------------------------------------
