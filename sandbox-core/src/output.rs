@@ -16,7 +16,7 @@
 
 use crate::error::{Ctx, Result};
 use crate::run::{App, Init, OutputPipes, Run, Setup};
-use crate::sys::{self, c_int};
+use crate::sys::{self, c_int, Fd};
 
 /// Pipe buffer asked for (the kernel's default is 64 KiB; fewer wake-ups per MiB).
 const PIPE_SIZE: usize = 1 << 20;
@@ -35,15 +35,15 @@ pub fn pipes(run: &mut Run<Setup>) -> Result<()> {
             // A closed descriptor stays closed: there is nothing to bound.
             continue;
         };
-        if fd == 2 && out.w[0] >= 0 && st1.is_some_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino) {
-            out.w[1] = out.w[0];
+        if fd == 2 && out.w[0].is_some() && st1.is_some_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino) {
+            out.shared = true;
             continue;
         }
-        let [r, w] = sys::pipe2(libc::O_CLOEXEC).ctx("output-pipes", "pipe2")?;
-        let _ = sys::set_pipe_size(w, PIPE_SIZE);
-        sys::set_nonblocking(r).ctx("output-pipes", "O_NONBLOCK")?;
-        out.r[(fd - 1) as usize] = r;
-        out.w[(fd - 1) as usize] = w;
+        let [r, w] = sys::pipe(libc::O_CLOEXEC).ctx("output-pipes", "pipe2")?;
+        let _ = sys::set_pipe_size(w.raw(), PIPE_SIZE);
+        sys::set_nonblocking(r.raw()).ctx("output-pipes", "O_NONBLOCK")?;
+        out.r[(fd - 1) as usize] = Some(r);
+        out.w[(fd - 1) as usize] = Some(w);
     }
     Ok(())
 }
@@ -51,27 +51,24 @@ pub fn pipes(run: &mut Run<Setup>) -> Result<()> {
 /// init: only the supervisor may hold the read ends, so that a reader that goes away
 /// (the supervisor closing a pipe) is a broken pipe for the program.
 pub fn close_readers(run: &mut Run<Init>) -> Result<()> {
-    for r in &mut run.s.app.output.r {
-        if *r >= 0 {
-            sys::close(*r);
-            *r = -1;
-        }
-    }
+    run.s.app.output.r = [None, None];
     Ok(())
 }
 
 /// App, before exec: write to the relay instead of the supervisor's fds 1 and 2.
 pub fn attach(run: &mut Run<App>) -> Result<()> {
-    for (i, &w) in run.s.app.output.w.iter().enumerate() {
-        if w >= 0 {
-            sys::dup3(w, i as c_int + 1, 0).ctx("output-attach", "dup3")?;
+    let out = &run.s.app.output;
+    let err = if out.shared { &out.w[0] } else { &out.w[1] };
+    for (i, w) in [&out.w[0], err].into_iter().enumerate() {
+        if let Some(w) = w {
+            sys::dup3(w.raw(), i as c_int + 1, 0).ctx("output-attach", "dup3")?;
         }
     }
     Ok(())
 }
 
 struct Stream {
-    src: c_int,
+    src: Fd,
     dst: c_int,
     /// The last splice found the destination full: wait for POLLOUT on it.
     wait_dst: bool,
@@ -92,21 +89,12 @@ impl Relay {
     /// EOF when the run's last process is gone).
     pub fn start(pipes: OutputPipes, limit: Option<u64>) -> Relay {
         let limit = limit.unwrap_or(u64::MAX);
-        let mut w = pipes.w;
-        if w[1] == w[0] {
-            w[1] = -1;
-        }
-        for fd in w {
-            if fd >= 0 {
-                sys::close(fd);
-            }
-        }
+        let OutputPipes { w, r: [r1, r2], .. } = pipes;
+        drop(w);
         // (The supervisor ignores SIGPIPE for its whole life: see supervisor::run.)
-        let s = |i: usize| {
-            let src = pipes.r[i];
-            (src >= 0).then_some(Stream { src, dst: i as c_int + 1, wait_dst: false, copy: false, done: false })
-        };
-        Relay { streams: [s(0), s(1)], limit, passed: 0, exceeded: false }
+        let s =
+            |src: Option<Fd>, dst: c_int| src.map(|src| Stream { src, dst, wait_dst: false, copy: false, done: false });
+        Relay { streams: [s(r1, 1), s(r2, 2)], limit, passed: 0, exceeded: false }
     }
 
     pub fn active(&self) -> bool {
@@ -120,7 +108,7 @@ impl Relay {
                 if s.wait_dst {
                     libc::pollfd { fd: s.dst, events: libc::POLLOUT, revents: 0 }
                 } else {
-                    libc::pollfd { fd: s.src, events: libc::POLLIN, revents: 0 }
+                    libc::pollfd { fd: s.src.raw(), events: libc::POLLIN, revents: 0 }
                 }
             }
             _ => libc::pollfd { fd: -1, events: 0, revents: 0 },
@@ -150,10 +138,10 @@ impl Relay {
             let left = limit - self.passed;
             if left == 0 {
                 // Budget spent: one more byte is the verdict; EOF without one is fine.
-                match sys::fionread(s.src) {
+                match sys::fionread(s.src.raw()) {
                     Ok(n) if n > 0 => self.exceeded = true,
                     _ => {
-                        let mut p = [libc::pollfd { fd: s.src, events: libc::POLLIN, revents: 0 }];
+                        let mut p = [libc::pollfd { fd: s.src.raw(), events: libc::POLLIN, revents: 0 }];
                         if sys::poll(&mut p, 0).is_ok() && p[0].revents & libc::POLLHUP != 0 {
                             s.done = true;
                         }
@@ -163,9 +151,9 @@ impl Relay {
             }
             let want = left.min(CHUNK as u64) as usize;
             let r = if s.copy {
-                copy(s.src, s.dst, want)
+                copy(s.src.raw(), s.dst, want)
             } else {
-                sys::splice(s.src, s.dst, want, libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE)
+                sys::splice(s.src.raw(), s.dst, want, libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE)
             };
             match r {
                 Ok(0) => s.done = true,
@@ -173,15 +161,15 @@ impl Relay {
                 Err(libc::EINTR) => {}
                 Err(libc::EAGAIN) => {
                     // Either the pipe is empty (wait for data) or the destination is full.
-                    s.wait_dst = !s.copy && sys::fionread(s.src).unwrap_or(0) > 0;
+                    s.wait_dst = !s.copy && sys::fionread(s.src.raw()).unwrap_or(0) > 0;
                     return;
                 }
                 Err(libc::EINVAL) if !s.copy => s.copy = true,
                 Err(_) => {
                     // The destination is gone (EPIPE, ENOSPC…): close the pipe, so the
                     // program's next write fails as it would have without the relay.
-                    sys::close(s.src);
-                    s.done = true;
+                    self.streams[i] = None;
+                    return;
                 }
             }
         }

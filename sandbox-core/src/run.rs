@@ -63,13 +63,16 @@ pub struct Run<'a, S> {
     last: u64,
 }
 
-/// `--output`: pipes the app writes to instead of fds 1 and 2 (write ends, -1: fd left as
-/// it is; both the same pipe when 1 and 2 are the same file) and the read ends the
-/// supervisor relays from (the second -1 when shared).
-#[derive(Clone, Copy)]
+/// `--output`: the pipes the app writes to instead of fds 1 and 2, and the read ends the
+/// supervisor relays from (none for a closed fd 1 or 2, or without the option). Each
+/// process keeps only its own ends: init drops the readers, the supervisor the writers.
+#[derive(Default)]
 pub struct OutputPipes {
-    pub w: [c_int; 2],
-    pub r: [c_int; 2],
+    pub w: [Option<Fd>; 2],
+    pub r: [Option<Fd>; 2],
+    /// fd 2 is the same file as fd 1: it writes to the first pipe too (`> f 2>&1` keeps
+    /// its interleaving exactly).
+    pub shared: bool,
 }
 
 /// What the supervisor prepares for the app, carried through init.
@@ -214,7 +217,7 @@ impl<'a> Run<'a, Setup> {
             landlock_abi: 0,
             old_sigmask: 0,
             mechs: Mechs::default(),
-            output: OutputPipes { w: [-1, -1], r: [-1, -1] },
+            output: OutputPipes::default(),
         };
         let s = Setup {
             reports: ReportFiles::default(),

@@ -131,7 +131,7 @@ pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
         }
     };
 
-    let mut relay = crate::output::Relay::start(run.s.output, l.output);
+    let mut relay = crate::output::Relay::start(core::mem::take(&mut run.s.output), l.output);
     let mut listener: Option<sys::Fd> = None;
     let mut killed = Killed::No;
     let mut violation: Option<i32> = None;
