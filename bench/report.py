@@ -596,7 +596,7 @@ emit(
     "- isolate: `" + meta.get("isolate_args", "") + " X` (boxes 0 and 1 made with `--init` first, removed with `--cleanup` at the end; throughput: `--box-id=` the worker's index)",
     "- minijail0: `" + meta.get("minijail_args", "") + " X` (`--ambient` added for hello_static)",
     "- nsjail: `" + meta.get("nsjail_args", "") + " X`",
-    "- judge: `$S --profile judge -- X`",
+    "- judge: `$S --profile judge --workdir $OUT/judge-box -- X` (a judge-sized work dir holding one binary: the profile's --disk/--inodes copy it in and sync it back every run)",
     "- cgroup: `$S --memory 256M --pids 64 -- /bin/true` vs `$S -- /bin/true`",
     "- steps: `$S -v [--seccomp strict | --memory 256M --pids 64] -- /bin/true` (stderr parsed)",
     f"- syscall: `$OUT/getppid_loop {meta.get('sys_n')}`, `$S --seccomp MODE -- $OUT/getppid_loop N`, bwrap line + `/bench/getppid_loop N`",

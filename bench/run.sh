@@ -138,6 +138,11 @@ note "helpers in $OUT"
 # Everything sandboxed runs with the helpers' directory as its cwd (the default work dir).
 cd "$OUT"
 HELLO=$OUT/hello_static
+# The judge profile bounds its work dir with a sized tmpfs copy (--disk/--inodes), copied in
+# and synced back every run, so it runs in a judge-sized box (one binary, as a judge's
+# per-submission dir), not in the whole of $OUT (about 300 files).
+JBOX=$OUT/judge-box
+rm -rf "$JBOX" && mkdir -p "$JBOX" && cp "$HELLO" "$JBOX/"
 
 # The peers' command lines, as in /work/shared/research/perf-anchors.md. bwrap sees the
 # helpers read-only at /bench.
@@ -222,13 +227,15 @@ startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
     local -a hf=(hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/startup_$kind.json")
     local iprog=$prog mamb=""
     [ "$kind" = hello ] && iprog=/box/hello_static mamb=" --ambient"
+    local jprog=$prog
+    [ "$kind" = hello ] && jprog=$JBOX/hello_static
     local -a rows=(
         "bare|$prog"
         "env|/usr/bin/env $prog"
         "env+LD_PRELOAD|/usr/bin/env LD_PRELOAD=$LIB $prog"
         "env+LD_AUDIT|/usr/bin/env LD_AUDIT=$LIB $prog"
         "sandbox|$S -- $prog"
-        "sandbox --profile judge|$S --profile judge -- $prog"
+        "sandbox --profile judge|$S --profile judge --workdir $JBOX -- $jprog"
         "sandbox --seccomp strict|$S --seccomp strict -- $prog"
     )
     [ "$HAVE_BWRAP" = 1 ] && rows+=("bwrap|$BWRAP_ARGS $bprog")
@@ -268,7 +275,7 @@ for i in $(seq "$STEP_RUNS"); do
     "$S" -v -- /bin/true 2>"$OUT/steps/default.$i" || FAILED=1
     "$S" -v --seccomp strict -- /bin/true 2>"$OUT/steps/strict.$i" || FAILED=1
     "$S" -v --memory 256M --pids 64 -- /bin/true 2>"$OUT/steps/cgroup.$i" || FAILED=1
-    "$S" -v --profile judge -- /bin/true 2>"$OUT/steps/judge.$i" || FAILED=1
+    "$S" -v --profile judge --workdir "$JBOX" -- /bin/true 2>"$OUT/steps/judge.$i" || FAILED=1
 done
 
 # --- 3d. per-syscall overhead -------------------------------------------------------------
@@ -361,7 +368,7 @@ log "3h. throughput: $TPUT_WORKERS workers, sandbox ${TPUT_SB}s, bare and peers 
 : >"$OUT/tput_cmds.txt"
 throughput bare "$TPUT_PEER" /bin/true
 throughput sandbox "$TPUT_SB" "$S" -- /bin/true
-throughput judge "$TPUT_SB" "$S" --profile judge -- /bin/true
+throughput judge "$TPUT_SB" "$S" --profile judge --workdir "$JBOX" -- /bin/true
 peer_tput() { # peer_tput NAME COMMAND-LINE (split like the startup rows)
     local -a argv
     eval "argv=($2)"
