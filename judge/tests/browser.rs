@@ -15,6 +15,7 @@ struct Driver {
     child: std::process::Child,
     addr: String,
     session: String,
+    tmp: std::path::PathBuf,
 }
 
 impl Driver {
@@ -51,6 +52,8 @@ impl Drop for Driver {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Chromium's scoped dirs (org.chromium.Chromium.*) went to the test's own TMPDIR.
+        let _ = std::fs::remove_dir_all(&self.tmp);
     }
 }
 
@@ -80,10 +83,19 @@ fn submit_from_the_page_in_headless_chromium() {
     }
     let s = Service::start("browser", &[]);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child =
-        Command::new(drv).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Chromium leaves org.chromium.Chromium.* in TMPDIR when it is ended: give it one of
+    // the test's own, removed with the driver.
+    let tmp = std::env::temp_dir().join(format!("judge-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let child = Command::new(drv)
+        .arg(format!("--port={port}"))
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     // Owned from here: chromedriver (and with it the browser) goes even if a step fails.
-    let mut d = Driver { child, addr: format!("127.0.0.1:{port}"), session: String::new() };
+    let mut d = Driver { child, addr: format!("127.0.0.1:{port}"), session: String::new(), tmp };
     let addr = d.addr.clone();
     let t0 = Instant::now();
     while std::net::TcpStream::connect(&addr).is_err() {
