@@ -27,6 +27,7 @@ test: build
 	@scripts/leftovers.sh snapshot
 	@id -u sbxtest >/dev/null 2>&1 || useradd -M -s /bin/sh -c "sandbox e2e tests" sbxtest
 	$(CARGO) test --release --workspace -- --test-threads=2
+	E2E_VIA_SERVER=1 $(CARGO) test --release -p sandbox-e2e -- --test-threads=2
 	c-tests/run-suite.sh --sandbox $(BIN)/sandbox --lib $(BIN)/libsandbox.so --user sbxtest
 	scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
 	@scripts/vm-lane.sh

@@ -7,6 +7,8 @@
 # Options: --only REGEX (test ids), --modes "launcher preload audit", --timeout SECONDS,
 #          --no-static, --build DIR, --verbose (print program output of failures).
 # Modes: launcher  = $SANDBOX [flags] -- ./prog args
+#        server    = the same through `$SANDBOX --serve` (a server per row, started as
+#                    root with the row's flags and --allow-uid for --user), expect: launcher's
 #        preload   = LD_PRELOAD=$LIB ./prog args      (+ bareenv SANDBOX_* variables)
 #        audit     = LD_AUDIT=$LIB ./prog args
 #        host      = ./prog hostargs                   (--host-selftest only)
@@ -39,10 +41,10 @@ done
 
 if [ -z "$MODES" ]; then
 	if [ $HOSTSELF = 1 ]; then MODES="host"; else
-		[ -n "$SANDBOX" ] && MODES="launcher"
+		[ -n "$SANDBOX" ] && MODES="launcher server"
 		[ -n "$LIB" ] && MODES="$MODES preload audit"
 		if [ -n "$RUNUSER" ]; then
-			[ -n "$SANDBOX" ] && MODES="$MODES user-launcher"
+			[ -n "$SANDBOX" ] && MODES="$MODES user-launcher user-server"
 			[ -n "$LIB" ] && MODES="$MODES user-preload user-audit"
 		fi
 	fi
@@ -87,7 +89,8 @@ cleanup() {
 	kill_marked
 	[ "$(hostname)" = "$HOSTNAME0" ] || hostname "$HOSTNAME0"
 	umount "$SCRATCH" 2>/dev/null
-	rm -rf "$HT" "$SUID" "$BUILD"/sbx-fill.tmp "$BUILD"/wfs-*.tmp
+	stop_server
+	rm -rf "$HT" "$SRVDIR" "$SUID" "$BUILD"/sbx-fill.tmp "$BUILD"/wfs-*.tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -129,6 +132,32 @@ alive() { # a zombie (state Z) counts as dead: kill -0 would still succeed on it
 
 signum() { case $1 in [0-9]*) echo "$1" ;; *) kill -l "${1#SIG}" 2>/dev/null || echo 999 ;; esac; }
 
+# ---------------------------------------------------------------- server mode
+# A server per row, as root, with the row's flags as its policy (the client asks for the
+# same), serving --user too. Its socket lives in a directory the user can reach.
+SRVDIR=$(mktemp -d /tmp/sbx-suite-srv.XXXXXX); chmod 755 "$SRVDIR"
+SRVSOCK=$SRVDIR/s.sock SRVPID=""
+start_server() {
+	local allow=()
+	[ -n "$RUNUSER" ] && allow=("--allow-uid=$(id -u "$RUNUSER")")
+	rm -f "$SRVSOCK"
+	"$SANDBOX" "--serve=$SRVSOCK" "${allow[@]}" "$@" 2>> "$HT/server.log" < /dev/null &
+	SRVPID=$!
+	local i
+	for i in $(seq 200); do
+		[ -S "$SRVSOCK" ] && return
+		alive "$SRVPID" || return   # refused its flags: the client says so, as the launcher would
+		sleep 0.01
+	done
+}
+stop_server() {
+	[ -n "$SRVPID" ] || return
+	kill -TERM "$SRVPID" 2>/dev/null
+	wait "$SRVPID" 2>/dev/null
+	SRVPID=""
+	[ -e "$SRVSOCK" ] && { echo "run-suite: the server left its socket behind" >&2; rm -f "$SRVSOCK"; }
+}
+
 # ---------------------------------------------------------------- one run
 PASS=0 FAIL=0 SKIPPED=0
 printf '%-14s %-26s %-8s %-18s %-12s %s\n' MODE TEST RESULT EXPECTED GOT DETAIL
@@ -146,6 +175,9 @@ run_case() {
 	case $base in
 	host) cmd=("${pre[@]}" env "${envs[@]}" "./$bin" "${argv[@]}") ;;
 	launcher) cmd=("${pre[@]}" env "${envs[@]}" "$SANDBOX" --keep-env=SBX_HOST_PIDNS "${fl[@]}" -- "./$bin" "${argv[@]}") ;;
+	server)
+		start_server --keep-env=SBX_HOST_PIDNS "${fl[@]}"
+		cmd=("${pre[@]}" env "${envs[@]}" "$SANDBOX" "--server=$SRVSOCK" --keep-env=SBX_HOST_PIDNS "${fl[@]}" -- "./$bin" "${argv[@]}") ;;
 	# exec_env.static, not env(1): a dynamic wrapper would be contained itself (see exec_env.c)
 	preload) cmd=("${pre[@]}" "$BUILD/exec_env.static" "${envs[@]}" ${benv[@]+"${benv[@]}"} "LD_PRELOAD=$LIB" -- "./$bin" "${argv[@]}") ;;
 	audit) cmd=("${pre[@]}" "$BUILD/exec_env.static" "${envs[@]}" ${benv[@]+"${benv[@]}"} "LD_AUDIT=$LIB" -- "./$bin" "${argv[@]}") ;;
@@ -168,6 +200,7 @@ run_case() {
 		rc=$?
 	fi
 	cd "$HERE" || return
+	[ "$base" = server ] && stop_server
 
 	verdict=$(grep -m1 -oE '^ATTACK [a-z0-9_]+: (SUCCEEDED|BLOCKED)' "$out" | awk '{print $3}')
 	detail=$(grep -m1 '^ATTACK ' "$out" | cut -d' ' -f4- | cut -c1-90)
@@ -238,7 +271,7 @@ while IFS=$'\t' read -r id prog hexp lexp pexp aexp flags bareenv args hargs; do
 	for mode in $MODES; do
 		base=${mode#user-}
 		case $base in
-		host) exp=$hexp a=$hargs ;; launcher) exp=$lexp a=$args ;;
+		host) exp=$hexp a=$hargs ;; launcher|server) exp=$lexp a=$args ;;
 		preload) exp=$pexp a=$args ;; audit) exp=$aexp a=$args ;;
 		*) continue ;;
 		esac

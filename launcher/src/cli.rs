@@ -11,15 +11,38 @@ use std::os::unix::ffi::OsStringExt;
 pub type Flags = Vec<(&'static Key, String)>;
 
 pub enum Action {
-    Run { settings: Flags, config: Option<String>, preload_only: bool, program: Vec<OsString> },
-    Check { settings: Flags, config: Option<String> },
+    Run {
+        settings: Flags,
+        config: Option<String>,
+        preload_only: bool,
+        program: Vec<OsString>,
+    },
+    Check {
+        settings: Flags,
+        config: Option<String>,
+    },
+    /// `--serve SOCKET`: the options are the server's policy (crate::serve).
+    Serve {
+        socket: String,
+        allow_uids: Vec<u32>,
+        settings: Flags,
+        config: Option<String>,
+    },
+    /// `--server SOCKET`: the whole command line goes to that server.
+    Client {
+        socket: String,
+    },
     Help,
     Version,
 }
 
-pub fn parse(args: Vec<OsString>) -> Result<Action, String> {
+/// `served`: the command line came to a server from a client (its `--server` is done, and a
+/// server is not started from there).
+pub fn parse(args: Vec<OsString>, served: bool) -> Result<Action, String> {
     let mut settings = Vec::new();
     let mut config = None;
+    let mut serve: Option<String> = None;
+    let mut allow_uids = Vec::new();
     let mut preload_only = false;
     let mut check = false;
     let mut it = args.into_iter().skip(1);
@@ -55,6 +78,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Action, String> {
             "--check" => check = true,
             "--preload-only" => preload_only = true,
             "--config" => config = Some(value("--config")?),
+            "--server" if served => drop(value("--server")?),
+            "--server" => return Ok(Action::Client { socket: value("--server")? }),
+            "--serve" if served => return Err("--serve: a server is not started through a server".into()),
+            "--serve" => serve = Some(value("--serve")?),
+            "--allow-uid" => {
+                for u in value("--allow-uid")?.split(',') {
+                    allow_uids.push(u.trim().parse().map_err(|_| format!("--allow-uid: not a uid: '{u}'"))?);
+                }
+            }
             "-v" => settings.push((known("verbose"), "true".into())),
             "-q" => settings.push((known("quiet"), "true".into())),
             _ => {
@@ -69,6 +101,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Action, String> {
                 settings.push((key, v));
             }
         }
+    }
+    if let Some(socket) = serve {
+        if !program.is_empty() || check {
+            return Err("--serve takes policy options only, no program".into());
+        }
+        return Ok(Action::Serve { socket, allow_uids, settings, config });
+    }
+    if !allow_uids.is_empty() {
+        return Err("--allow-uid is an option of --serve".into());
     }
     if check {
         return Ok(Action::Check { settings, config });
@@ -97,6 +138,9 @@ pub fn help() -> String {
         "  --config FILE              read options from a TOML file (flags override it)\n\
          \x20 --preload-only             only set LD_PRELOAD and exec (NOT safe for hostile programs)\n\
          \x20 --check                    report what this host supports, then exit\n\
+         \x20 --serve SOCKET             serve runs on a unix socket; its options are the most a run gets\n\
+         \x20 --allow-uid UID[,UID]      (--serve) users it serves besides its own\n\
+         \x20 --server SOCKET            run through that server (also SANDBOX_SERVER=SOCKET)\n\
          \x20 -v, -q                     --verbose, --quiet\n\
          \x20 -h, --help                 display this help and exit\n\
          \x20 -V, --version              output version information and exit\n\n\

@@ -13,3 +13,4 @@ pub use sandbox_core::EXIT_SETUP;
 pub const EXIT_CANNOT_RUN: i32 = 126;
 /// PROGRAM was not found.
 pub const EXIT_NOT_FOUND: i32 = 127;
+pub mod serve;

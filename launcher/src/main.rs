@@ -4,6 +4,7 @@
 mod check;
 
 use launcher::options::{self, LauncherSettings};
+use launcher::serve::{self, Served};
 use launcher::{cli, config, environ, fds, target, EXIT_CANNOT_RUN};
 use sandbox_core::sys::CStrArray;
 use sandbox_core::{Policy, Target, EXIT_SETUP};
@@ -28,18 +29,23 @@ fn refuse(policy: &Policy, code: i32, msg: &str) -> ! {
 }
 
 /// Config file first, then flags in order: flags override the file; the profile (a flag's
-/// over the file's) is applied before both (see `sandbox_core::policy::Settings`).
-fn build_policy(flags: &cli::Flags, config_file: Option<&str>) -> Policy {
-    let mut settings = LauncherSettings::default();
+/// over the file's) is applied before both (see `sandbox_core::policy::Settings`). Through a
+/// server, the server's settings come first (the client's override them, within its ceiling).
+fn build_policy(flags: &cli::Flags, config_file: Option<&str>, served: Option<&Served>) -> Policy {
+    let mut settings = served.map(|s| s.settings.clone()).unwrap_or_default();
+    add_settings(&mut settings, flags, config_file);
+    options::policy(&settings).unwrap_or_else(|e| die(EXIT_SETUP, &e))
+}
+
+fn add_settings(settings: &mut LauncherSettings, flags: &cli::Flags, config_file: Option<&str>) {
     if let Some(c) = config_file {
-        if let Err(e) = config::load(Path::new(c), &mut settings) {
+        if let Err(e) = config::load(Path::new(c), settings) {
             die(EXIT_SETUP, &e);
         }
     }
     for (k, v) in flags {
         settings.add(k, format!("--{}", k.name), v.clone());
     }
-    options::policy(&settings).unwrap_or_else(|e| die(EXIT_SETUP, &e))
 }
 
 /// libsandbox.so: `--lib`, else next to this executable. Required: it is what contains
@@ -57,6 +63,16 @@ fn find_lib(p: &Policy) -> PathBuf {
         Ok(l) => refuse(p, EXIT_SETUP, &format!("library {}: not a regular file", l.display())),
         Err(e) => refuse(p, EXIT_SETUP, &format!("library {}: {e}", lib.display())),
     }
+}
+
+fn dedup<T: PartialEq>(v: &mut Vec<T>) {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v.drain(..) {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    *v = out;
 }
 
 fn cstrings<I: IntoIterator<Item = Vec<u8>>>(it: I) -> Vec<CString> {
@@ -79,10 +95,32 @@ fn kind_name(k: &target::Kind) -> String {
 }
 
 fn main() {
-    let action = match cli::parse(std::env::args_os().collect()) {
-        Ok(a) => a,
-        Err(e) => die(EXIT_SETUP, &e),
-    };
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let action = cli::parse(args.clone(), false).unwrap_or_else(|e| die(EXIT_SETUP, &e));
+    let server_env = std::env::var("SANDBOX_SERVER").ok().filter(|s| !s.is_empty());
+    match action {
+        cli::Action::Serve { socket, allow_uids, settings, config } => {
+            let mut s = LauncherSettings::default();
+            add_settings(&mut s, &settings, config.as_deref());
+            let mut ceiling = options::policy(&s).unwrap_or_else(|e| die(EXIT_SETUP, &e));
+            ceiling.lib = Some(find_lib(&ceiling).to_string_lossy().into_owned());
+            serve::serve(serve::Options { socket, allow_uids }, Served { settings: s, ceiling }, served)
+        }
+        cli::Action::Client { socket } => serve::client::run(&socket, args),
+        cli::Action::Run { .. } | cli::Action::Check { .. } if server_env.is_some() => {
+            serve::client::run(&server_env.unwrap_or_default(), args)
+        }
+        a => dispatch(a, None),
+    }
+}
+
+/// A client's command line, in the server's child that has become the client.
+fn served(args: Vec<std::ffi::OsString>, s: &Served) -> ! {
+    let action = cli::parse(args, true).unwrap_or_else(|e| die(EXIT_SETUP, &e));
+    dispatch(action, Some(s))
+}
+
+fn dispatch(action: cli::Action, served: Option<&Served>) -> ! {
     let (settings, config_file, preload_only, program) = match action {
         cli::Action::Help => {
             print!("{}", cli::help());
@@ -93,14 +131,34 @@ fn main() {
             exit(0)
         }
         cli::Action::Check { settings, config } => {
-            let p = build_policy(&settings, config.as_deref());
+            let p = build_policy(&settings, config.as_deref(), served);
             exit(check::run(&p))
         }
         cli::Action::Run { settings, config, preload_only, program } => (settings, config, preload_only, program),
+        cli::Action::Serve { .. } | cli::Action::Client { .. } => {
+            die(EXIT_SETUP, "a server is not started through a server")
+        }
     };
-    let mut policy = build_policy(&settings, config_file.as_deref());
+    let mut policy = build_policy(&settings, config_file.as_deref(), served);
+    if served.is_some() {
+        // The server's list items and the client's own are one list: a client that repeats
+        // the server's --bind or --keep-fd means the same item, not a second one.
+        dedup(&mut policy.mounts);
+        dedup(&mut policy.visible);
+        dedup(&mut policy.keep_fds);
+        dedup(&mut policy.env);
+        dedup(&mut policy.keep_env);
+    }
     let lib = find_lib(&policy);
     policy.lib = Some(lib.to_string_lossy().into_owned());
+    if let Some(s) = served {
+        if let Err(e) = serve::ceiling::check(&policy, &s.ceiling) {
+            refuse(&policy, EXIT_SETUP, &format!("server: {e}"));
+        }
+        if preload_only {
+            refuse(&policy, EXIT_SETUP, "server: --preload-only is never served");
+        }
+    }
 
     // The exact file that will run: resolved like a shell, opened once, checked on that fd.
     let prog = program[0].to_str().unwrap_or_else(|| refuse(&policy, EXIT_SETUP, "program name is not valid UTF-8"));

@@ -25,7 +25,7 @@ fn from_cli(settings: &[Setting]) -> Result<Policy, String> {
         }
     }
     args.push("true".into());
-    let cli::Action::Run { settings: flags, .. } = cli::parse(args)? else { panic!("not a run") };
+    let cli::Action::Run { settings: flags, .. } = cli::parse(args, false)? else { panic!("not a run") };
     let mut s = LauncherSettings::default();
     for (k, v) in flags {
         s.add(k, format!("--{}", k.name), v);

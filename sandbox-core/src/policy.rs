@@ -362,6 +362,7 @@ pub fn env_items(v: &str) -> Vec<String> {
 /// flag's overrides the file's), then every other setting in the order given (a later one
 /// overrides an earlier one; a list key adds each item), then `Policy::finalize`. `O` says
 /// where a setting came from, for the source's error message.
+#[derive(Clone)]
 pub struct Settings<O> {
     profile: Option<(O, String)>,
     items: Vec<(&'static Key, O, String)>,

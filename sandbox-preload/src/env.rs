@@ -40,7 +40,9 @@ fn read(envp: &[*const u8]) -> Result<Policy, String> {
         if k == b"LD_PRELOAD" || k == b"LD_AUDIT" {
             libs.push(v);
         }
-        if !k.starts_with(b"SANDBOX_") {
+        // SANDBOX_SERVER names the launcher's server (`--server`), not a policy key: a
+        // program run under a shell that exported it is not refused for it.
+        if !k.starts_with(b"SANDBOX_") || k == b"SANDBOX_SERVER" {
             continue;
         }
         let k = core::str::from_utf8(k).map_err(|_| "non-UTF-8 SANDBOX_ variable name")?;

@@ -154,6 +154,10 @@ impl Run {
         let mut c = match self.mode {
             Mode::Launcher => {
                 let mut c = command(self.who, &sandbox_bin());
+                // E2E_VIA_SERVER=1: through a server started with the same options.
+                if let Some(sock) = server_mode().then(|| server_for(&self.opts)).flatten() {
+                    c.arg(format!("--server={}", sock.display()));
+                }
                 for (k, v) in &self.opts {
                     c.arg(format!("--{k}={v}"));
                 }
@@ -198,6 +202,63 @@ impl Run {
 
 fn sandbox_core_env_name(k: &str) -> String {
     format!("SANDBOX_{}", k.replace('-', "_").to_uppercase())
+}
+
+/// Whether launcher runs go through `sandbox --serve` (E2E_VIA_SERVER=1): the same
+/// tests then check that a served run is the launcher's run.
+pub fn server_mode() -> bool {
+    std::env::var_os("E2E_VIA_SERVER").is_some_and(|v| v == "1")
+}
+
+/// A server (as root, serving root and the test user) whose policy is `opts`, one per option
+/// set and test thread: it is started on first use and ends with the thread that started it
+/// (PDEATHSIG), which for libtest is the end of the test. None when `sandbox --serve` refuses
+/// the options: the run then goes to the launcher itself, which refuses them the same way.
+pub fn server_for(opts: &[(String, String)]) -> Option<PathBuf> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::os::unix::process::CommandExt;
+    type Servers = HashMap<Vec<(String, String)>, (std::process::Child, PathBuf)>;
+    thread_local! {
+        static SERVERS: RefCell<Servers> = RefCell::new(HashMap::new());
+    }
+    static N: Mutex<u32> = Mutex::new(0);
+    if let Some(p) = SERVERS.with(|s| s.borrow().get(opts).map(|(_, p)| p.clone())) {
+        return Some(p);
+    }
+    let (uid, _) = ensure_user();
+    let dir = root_dir().join("target/e2e-scratch/servers");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let n = {
+        let mut g = N.lock().unwrap();
+        *g += 1;
+        *g
+    };
+    let sock = dir.join(format!("s-{}-{n}.sock", std::process::id()));
+    let log = std::fs::File::create(dir.join(format!("s-{}-{n}.log", std::process::id()))).unwrap();
+    let mut c = Command::new(sandbox_bin());
+    c.arg(format!("--serve={}", sock.display())).arg(format!("--allow-uid={uid}"));
+    for (k, v) in opts {
+        c.arg(format!("--{k}={v}"));
+    }
+    c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log).current_dir(&dir);
+    // SAFETY: prctl only, between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = c.spawn().unwrap();
+    let up = eventually(5000, || sock.exists() || child.try_wait().ok().flatten().is_some());
+    if !up || !sock.exists() {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    SERVERS.with(|s| s.borrow_mut().insert(opts.to_vec(), (child, sock.clone())));
+    Some(sock)
 }
 
 /// A finished run with readable assertions.

@@ -79,6 +79,10 @@ fn env_num(name: &str, default: u64) -> u64 {
 
 /// Directories named `run-<pid>-*` (the run's leaves) anywhere under /sys/fs/cgroup.
 fn leaves(pid: u32) -> Vec<PathBuf> {
+    leaves_named(&format!("run-{pid}-"))
+}
+
+fn leaves_named(prefix: &str) -> Vec<PathBuf> {
     fn walk(d: &Path, prefix: &str, depth: u32, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
         for e in rd.flatten() {
@@ -94,8 +98,20 @@ fn leaves(pid: u32) -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(Path::new("/sys/fs/cgroup"), &format!("run-{pid}-"), 0, &mut out);
+    walk(Path::new("/sys/fs/cgroup"), prefix, 0, &mut out);
     out
+}
+
+/// The supervisor's pid of the one run in flight, from its leaves' names (`run-<pid>-…`).
+fn served_pid(i: u64) -> u32 {
+    let mut found = Vec::new();
+    let up = eventually(5000, || {
+        found = leaves_named("run-");
+        !found.is_empty()
+    });
+    assert!(up, "run {i}: no leaf of the served run");
+    let name = found[0].file_name().unwrap().to_string_lossy().into_owned();
+    name.split('-').nth(1).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("leaf name {name}"))
 }
 
 /// Pids of processes whose real uid is the run's (RUN_ID_BASE + supervisor pid).
@@ -158,11 +174,14 @@ fn slow_exit_leaves_nothing_behind() {
         // The judge's habit: the sandbox is its own process group, killed after the run.
         c.process_group(0).stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null());
         let mut child = c.spawn().unwrap();
-        let pid = child.id();
+        let group = child.id();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
         assert!(line.starts_with("written "), "run {i} ({mode:?}): {line:?}");
+        // Through a server (E2E_VIA_SERVER=1) the supervisor is the server's child, not the
+        // process the test started: its pid is read off the run's leaves (the only run now).
+        let pid = if server_mode() && mode == Mode::Launcher { served_pid(i) } else { group };
         // While it runs: the leaves exist in every hierarchy we check for afterwards.
         let during = hierarchies(&leaves(pid));
         for h in ["memory", "pids", "unified"] {
@@ -174,12 +193,12 @@ fn slow_exit_leaves_nothing_behind() {
         let t = Instant::now();
         if early {
             // SAFETY: kill(2) on the process group we created.
-            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+            unsafe { libc::kill(-(group as i32), libc::SIGKILL) };
             cleaner_runs += 1;
         }
         let st = child.wait().unwrap();
         // SAFETY: as above; the group may be empty by now (ESRCH is fine).
-        unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+        unsafe { libc::kill(-(group as i32), libc::SIGKILL) };
         if !early {
             assert!(st.success(), "run {i} ({mode:?}): {st:?}");
         }

@@ -59,7 +59,10 @@ macro_rules! sc {
 }
 
 mod socket;
-pub use socket::{recv_fd, recv_notif, respond_errno, send_fd, socketpair_fds};
+pub use socket::{
+    peer_cred, peer_groups, recv_fd, recv_notif, recv_with_fds, respond_errno, send_fd, send_with_fds, socketpair_fds,
+    MAX_FDS,
+};
 
 /// A NUL-terminated copy of `s` for passing to the kernel.
 pub fn cstr(s: &[u8]) -> Vec<u8> {
@@ -345,6 +348,10 @@ pub fn utimensat(dir: c_int, path: &[u8], times: &[libc::timespec; 2], flags: c_
     sc!(libc::SYS_utimensat, dir, ptr, times.as_ptr(), flags).map(drop)
 }
 /// A close-on-exec duplicate of `fd`.
+/// A close-on-exec duplicate of `fd` numbered `min` or above.
+pub fn dup_above(fd: c_int, min: c_int) -> R<c_int> {
+    sc!(libc::SYS_fcntl, fd, libc::F_DUPFD_CLOEXEC, min).map(|f| f as c_int)
+}
 pub fn dup_cloexec(fd: c_int) -> R<c_int> {
     sc!(libc::SYS_fcntl, fd, libc::F_DUPFD_CLOEXEC, 3).map(|f| f as c_int)
 }
@@ -585,6 +592,23 @@ pub fn setresgid(g: u32) -> R<()> {
 pub fn setgroups_empty() -> R<()> {
     sc!(libc::SYS_setgroups, 0, 0).map(drop)
 }
+pub fn setgroups(groups: &[u32]) -> R<()> {
+    sc!(libc::SYS_setgroups, groups.len(), groups.as_ptr()).map(drop)
+}
+/// Set the file-creation mask; returns the old one.
+pub fn umask(mask: u32) -> u32 {
+    sc!(libc::SYS_umask, mask).unwrap_or(0) as u32
+}
+/// Whether this process may be ptraced and its /proc files are its own uid's (a set-uid
+/// transition clears it; the run's uid maps are written through /proc).
+pub fn prctl_set_dumpable(on: bool) -> R<()> {
+    sc!(libc::SYS_prctl, libc::PR_SET_DUMPABLE, on as usize, 0, 0, 0).map(drop)
+}
+/// This process's nice value (-20..19).
+pub fn getpriority_self() -> R<i32> {
+    // The raw syscall returns 20 - nice, so that it is never negative.
+    sc!(libc::SYS_getpriority, libc::PRIO_PROCESS, 0).map(|v| 20 - v as i32)
+}
 pub fn sethostname(name: &[u8]) -> R<()> {
     sc!(libc::SYS_sethostname, name.as_ptr(), name.len()).map(drop)
 }
@@ -660,6 +684,11 @@ pub fn signal_disposition(sig: c_int, d: Disposition) -> R<()> {
     };
     let a = KSigaction { handler, flags: 0, restorer: 0, mask: 0 };
     sc!(libc::SYS_rt_sigaction, sig, &a as *const KSigaction, 0, 8).map(drop)
+}
+/// Whether `sig` is ignored (SIG_IGN) in this process.
+pub fn signal_ignored(sig: c_int) -> R<bool> {
+    let mut old = KSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+    sc!(libc::SYS_rt_sigaction, sig, 0, &mut old as *mut KSigaction, 8).map(|_| old.handler == libc::SIG_IGN)
 }
 pub fn signalfd(set: SigSet) -> R<c_int> {
     sc!(libc::SYS_signalfd4, -1isize, &set as *const SigSet, 8, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)

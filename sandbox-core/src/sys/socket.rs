@@ -2,6 +2,7 @@
 //! messages are structs the kernel reads and writes through pointers.
 
 use super::{c_int, owned, ret, syscall6, Fd, R};
+use alloc::vec::Vec;
 use core::mem::{size_of, zeroed};
 
 /// A connected pair of unix sockets, owned.
@@ -86,5 +87,134 @@ pub fn recv_fd(sock: c_int) -> R<Fd> {
         (_, true) => Ok(owned(ctl.fd as usize)),
         (0, false) => Err(libc::ECONNRESET),
         _ => Err(libc::EBADMSG),
+    }
+}
+
+/// At most this many descriptors travel in one message (the kernel's SCM_MAX_FD is 253).
+pub const MAX_FDS: usize = 250;
+
+/// Room for a control message of MAX_FDS descriptors, aligned for cmsghdr.
+#[repr(C, align(8))]
+struct FdsMsg([u8; size_of::<libc::cmsghdr>() + MAX_FDS * size_of::<c_int>() + 8]);
+
+/// Send `data` with `fds` attached (SCM_RIGHTS) over unix socket `sock`: returns how many
+/// bytes went (a stream socket may take fewer; the descriptors went with the first of them).
+pub fn send_with_fds(sock: c_int, data: &[u8], fds: &[c_int]) -> R<usize> {
+    if fds.len() > MAX_FDS || data.is_empty() {
+        return Err(libc::EINVAL);
+    }
+    let mut ctl = FdsMsg([0; size_of::<FdsMsg>()]);
+    let len = size_of::<libc::cmsghdr>() + core::mem::size_of_val(fds);
+    let hdr = libc::cmsghdr { cmsg_len: len, cmsg_level: libc::SOL_SOCKET, cmsg_type: libc::SCM_RIGHTS };
+    // SAFETY: `ctl` is 8-aligned and large enough for the header plus MAX_FDS ints; the
+    // header and the descriptors are plain old data written at their offsets.
+    unsafe {
+        core::ptr::write_unaligned(ctl.0.as_mut_ptr().cast::<libc::cmsghdr>(), hdr);
+        let p = ctl.0.as_mut_ptr().add(size_of::<libc::cmsghdr>()).cast::<c_int>();
+        for (i, fd) in fds.iter().enumerate() {
+            core::ptr::write_unaligned(p.add(i), *fd);
+        }
+    }
+    let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: msghdr is plain old data (it has private padding fields, hence zeroed()).
+    let mut m: libc::msghdr = unsafe { zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    if !fds.is_empty() {
+        m.msg_control = ctl.0.as_mut_ptr().cast();
+        m.msg_controllen = (len + 7) & !7;
+    }
+    loop {
+        // `m`, its iovec (read only by the kernel) and control buffer are live for the call.
+        match sc!(libc::SYS_sendmsg, sock, &m as *const libc::msghdr, libc::MSG_NOSIGNAL) {
+            Err(libc::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Receive into `buf`, appending any descriptors that came with it (close-on-exec here) to
+/// `fds`. A truncated control message (more descriptors than MAX_FDS) is EMSGSIZE: what did
+/// arrive is still owned and closed.
+pub fn recv_with_fds(sock: c_int, buf: &mut [u8], fds: &mut Vec<Fd>, flags: c_int) -> R<usize> {
+    let mut ctl = FdsMsg([0; size_of::<FdsMsg>()]);
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: msghdr is plain old data (it has private padding fields, hence zeroed()).
+    let mut m: libc::msghdr = unsafe { zeroed() };
+    m.msg_iov = &mut iov;
+    m.msg_iovlen = 1;
+    m.msg_control = ctl.0.as_mut_ptr().cast();
+    m.msg_controllen = size_of::<FdsMsg>();
+    let n = loop {
+        // `m`, its iovec and control buffer are live and writable for the call.
+        match sc!(libc::SYS_recvmsg, sock, &mut m as *mut libc::msghdr, libc::MSG_CMSG_CLOEXEC | flags) {
+            Err(libc::EINTR) => continue,
+            r => break r?,
+        }
+    };
+    let mut off = 0usize;
+    let total = m.msg_controllen.min(size_of::<FdsMsg>());
+    while off + size_of::<libc::cmsghdr>() <= total {
+        // SAFETY: the kernel wrote `total` bytes of control messages into `ctl`; each header
+        // is read unaligned and its length bounded by `total` before its payload is read.
+        let h: libc::cmsghdr = unsafe { core::ptr::read_unaligned(ctl.0.as_ptr().add(off).cast()) };
+        if h.cmsg_len < size_of::<libc::cmsghdr>() || off + h.cmsg_len > total {
+            break;
+        }
+        if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_RIGHTS {
+            let count = (h.cmsg_len - size_of::<libc::cmsghdr>()) / size_of::<c_int>();
+            for i in 0..count {
+                // SAFETY: within this message's payload, bounded above.
+                let fd: c_int = unsafe {
+                    core::ptr::read_unaligned(
+                        ctl.0.as_ptr().add(off + size_of::<libc::cmsghdr>()).cast::<c_int>().add(i),
+                    )
+                };
+                fds.push(owned(fd as usize));
+            }
+        }
+        off += (h.cmsg_len + 7) & !7;
+    }
+    if m.msg_flags & libc::MSG_CTRUNC != 0 {
+        return Err(libc::EMSGSIZE);
+    }
+    Ok(n)
+}
+
+/// The peer of a connected unix socket as the kernel recorded it at connect(): (pid, uid, gid).
+pub fn peer_cred(sock: c_int) -> R<(c_int, u32, u32)> {
+    let mut c = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = size_of::<libc::ucred>() as u32;
+    sc!(
+        libc::SYS_getsockopt,
+        sock,
+        libc::SOL_SOCKET,
+        libc::SO_PEERCRED,
+        &mut c as *mut libc::ucred,
+        &mut len as *mut u32
+    )
+    .map(|_| (c.pid, c.uid, c.gid))
+}
+
+/// The peer's supplementary groups at connect() (SO_PEERGROUPS, Linux 4.13).
+pub fn peer_groups(sock: c_int) -> R<Vec<u32>> {
+    let mut g: Vec<u32> = alloc::vec![0; 256];
+    loop {
+        let mut len = (g.len() * 4) as u32;
+        match sc!(
+            libc::SYS_getsockopt,
+            sock,
+            libc::SOL_SOCKET,
+            libc::SO_PEERGROUPS,
+            g.as_mut_ptr(),
+            &mut len as *mut u32
+        ) {
+            Ok(_) => {
+                g.truncate(len as usize / 4);
+                return Ok(g);
+            }
+            Err(libc::ERANGE) if (len as usize) > g.len() * 4 => g.resize(len as usize / 4, 0),
+            Err(e) => return Err(e),
+        }
     }
 }

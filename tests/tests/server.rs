@@ -1,0 +1,299 @@
+//! `sandbox --serve` and `sandbox --server`: who is served, what a client may ask for, and
+//! that nothing runs unsandboxed or stays behind when a client, the server or a request
+//! goes wrong. (Every other e2e test also runs through a server: E2E_VIA_SERVER=1, in
+//! `make test`.)
+
+use sandbox_e2e::*;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A server started by root with `args`, stopped (SIGTERM) and waited for on drop.
+struct Server {
+    child: Child,
+    sock: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(s: &Scratch, name: &str, args: &[&str]) -> Server {
+        let sock = s.join(&format!("{name}.sock"));
+        let log = s.join(&format!("{name}.log"));
+        let child = Command::new(sandbox_bin())
+            .arg(format!("--serve={}", sock.display()))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut srv = Server { child, sock, log };
+        // Up when a connection is taken (a stale socket file from a killed server exists
+        // before the new one is there).
+        let up = eventually(5000, || UnixStream::connect(&srv.sock).is_ok());
+        assert!(up, "server did not come up: {}", srv.log_text());
+        assert!(srv.child.try_wait().unwrap().is_none());
+        srv
+    }
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+    fn stop(&mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().unwrap()
+    }
+    fn client(&self, who: Who, dir: &Path, opts: &[&str], prog: &[&str]) -> Command {
+        let mut c = command(who, &sandbox_bin());
+        c.arg(format!("--server={}", self.sock.display())).args(opts).arg("--").args(prog).current_dir(dir);
+        c
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.stop();
+        }
+    }
+}
+
+fn out(mut c: Command, what: &str) -> Out {
+    Out(c.stdin(Stdio::null()).output().unwrap(), what.to_string())
+}
+
+/// Processes whose command line contains `needle` (ours only: the tests' own markers).
+fn procs_with(needle: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            if c.contains(needle) {
+                v.push(format!("{}: {c}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn a_served_run_is_the_launchers_run() {
+    let s = Scratch::new("srv-same");
+    let (uid, _) = ensure_user();
+    let srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}")]);
+    let probe =
+        "grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status; id -u; hostname; ls /; pwd; ulimit -n; umask";
+    for who in BOTH {
+        let direct = out(
+            {
+                let mut c = command(who, &sandbox_bin());
+                c.args(["--", "/bin/sh", "-c", probe]).current_dir(s.path());
+                c
+            },
+            "direct",
+        );
+        let served = out(srv.client(who, s.path(), &[], &["/bin/sh", "-c", probe]), "served");
+        direct.ok();
+        served.ok().has("NoNewPrivs:\t1").has("Seccomp:\t2");
+        // The same containment and identity: only the per-run uid (root mode) differs,
+        // since it is derived from the supervisor's pid.
+        let strip_uid = |t: String| t.lines().filter(|l| l.parse::<u64>().is_err()).collect::<Vec<_>>().join("\n");
+        assert_eq!(strip_uid(served.stdout()), strip_uid(direct.stdout()), "{who:?}");
+        if who == Who::User {
+            assert_eq!(
+                served.stdout(),
+                direct.stdout(),
+                "the unprivileged run is the user's own, through the server too"
+            );
+        }
+        // Exit codes, signals, stdin/stdout byte for byte, through the server.
+        out(srv.client(who, s.path(), &[], &["/bin/sh", "-c", "exit 42"]), "exit").exit(42);
+        out(srv.client(who, s.path(), &[], &["/bin/sh", "-c", "kill -USR1 $$"]), "sig").killed_by(libc::SIGUSR1);
+        let mut c = srv.client(who, s.path(), &[], &["/bin/cat"]);
+        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut sin = child.stdin.take().unwrap();
+        let d2 = data.clone();
+        let w = std::thread::spawn(move || sin.write_all(&d2).unwrap());
+        let mut got = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut got).unwrap();
+        w.join().unwrap();
+        assert!(child.wait().unwrap().success());
+        assert!(got == data, "{who:?}: stdout differs from stdin ({} vs {} bytes)", got.len(), data.len());
+    }
+    // SANDBOX_SERVER does what --server does.
+    let mut c = command(Who::Root, &sandbox_bin());
+    c.env("SANDBOX_SERVER", &srv.sock).args(["--", "/bin/sh", "-c", "echo $PPID"]).current_dir(s.path());
+    out(c, "env").ok().has("1");
+    // A report, and the JSON the launcher writes, from the client's directory.
+    out(srv.client(Who::User, s.path(), &["--report=r.json"], &["/bin/true"]), "report").ok();
+    let r = std::fs::read_to_string(s.join("r.json")).unwrap();
+    assert_eq!(field(&r, "status"), "OK", "{r}");
+}
+
+#[test]
+fn only_the_users_it_is_told_to_are_served() {
+    let s = Scratch::new("srv-uid");
+    let marker = s.join("ran");
+    let touch = format!("touch {}", marker.display());
+    // Not allowed: the socket is the server's alone (0600), so connect fails.
+    let srv = Server::start(&s, "own", &[]);
+    let mode = std::fs::metadata(&srv.sock)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .unwrap();
+    assert_eq!(mode, 0o600, "owner-only socket");
+    let o = out(srv.client(Who::User, s.path(), &[], &["/bin/sh", "-c", &touch]), "not allowed");
+    o.exit(125).err_has("sandbox: server ");
+    assert!(!marker.exists(), "ran for a user it does not serve");
+    // Two other uids allowed, the test user not: the socket is open, the peer check refuses.
+    let srv2 = Server::start(&s, "two", &["--allow-uid=65534,65533"]);
+    let o = out(srv2.client(Who::User, s.path(), &[], &["/bin/sh", "-c", &touch]), "peer check");
+    o.exit(125).err_has("is not served here");
+    assert!(!marker.exists(), "ran for a refused peer");
+    assert!(srv2.log_text().contains("refused uid"), "{}", srv2.log_text());
+    // An unprivileged server serves only itself.
+    let o = out(
+        {
+            let mut c = command(Who::User, &sandbox_bin());
+            c.args(["--serve", s.join("u.sock").to_str().unwrap(), "--allow-uid=0"]);
+            c
+        },
+        "user server",
+    );
+    o.exit(125).err_has("only a server started by root");
+}
+
+#[test]
+fn a_client_gets_at_most_the_servers_policy() {
+    let s = Scratch::new("srv-ceiling");
+    let (uid, _) = ensure_user();
+    let srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--memory=64M", "--net=none", "--time=2"]);
+    let marker = s.join("ran");
+    let touch = format!("touch {}", marker.display());
+    for (opt, key) in [
+        ("--memory=1G", "--memory"),
+        ("--net=loopback", "--net"),
+        ("--seccomp=none", "--seccomp"),
+        ("--bind=/srv", "--bind"),
+        ("--lib=/bin/true", "--lib"),
+        ("--landlock=off", "--landlock"),
+    ] {
+        let o = out(srv.client(Who::User, s.path(), &[opt, "--report=r.json"], &["/bin/sh", "-c", &touch]), opt);
+        o.exit(125).err_has(&format!("sandbox: server: {key}"));
+        assert!(!marker.exists(), "{opt}: the program ran");
+        let r = std::fs::read_to_string(s.join("r.json")).unwrap_or_default();
+        assert_eq!(field(&r, "status"), "XX", "{opt}: a refused run has a report: {r}");
+        assert_eq!(o.stderr().lines().count(), 1, "{opt}: one line: {}", o.stderr());
+    }
+    // The server's limits apply without being asked, and a client can tighten them.
+    let o = out(srv.client(Who::User, s.path(), &["--report=r.json"], &["/bin/true"]), "defaults");
+    o.ok();
+    let r = std::fs::read_to_string(s.join("r.json")).unwrap();
+    assert!(r.contains("\"memory\"") || r.contains("67108864") || r.contains("64"), "{r}");
+    out(srv.client(Who::User, s.path(), &["--net=none", "--memory=32M", "--time=1"], &["/bin/true"]), "tighter").ok();
+    // The server's network policy holds: no loopback inside (lo is down, so 127.0.0.1 is no
+    // address of the run's).
+    let py = "import socket\ntry:\n socket.socket().bind(('127.0.0.1', 0)); print('up')\nexcept OSError as e: print('down', e.errno)";
+    let o = out(srv.client(Who::Root, s.path(), &[], &["/usr/bin/python3", "-c", py]), "net");
+    o.ok().has("down");
+    // A served run never gets --preload-only.
+    out(srv.client(Who::Root, s.path(), &["--preload-only"], &["/bin/sh", "-c", &touch]), "preload-only")
+        .exit(125)
+        .err_has("--preload-only is never served");
+    assert!(!marker.exists());
+}
+
+#[test]
+fn no_server_no_run() {
+    let s = Scratch::new("srv-gone");
+    let marker = s.join("ran");
+    let touch = format!("touch {}", marker.display());
+    let gone = s.join("nobody.sock");
+    let o = out(
+        {
+            let mut c = command(Who::Root, &sandbox_bin());
+            c.arg(format!("--server={}", gone.display())).args(["--", "/bin/sh", "-c", &touch]).current_dir(s.path());
+            c
+        },
+        "gone",
+    );
+    o.exit(125).err_has("sandbox: server ");
+    assert_eq!(o.stderr().lines().count(), 1, "{}", o.stderr());
+    assert!(!marker.exists(), "ran without a server");
+    // A stale socket file (its server is dead): refused the same way, and a new server can
+    // take the path over.
+    let mut srv = Server::start(&s, "stale", &[]);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(srv.child.id() as i32, libc::SIGKILL) };
+    srv.child.wait().unwrap();
+    assert!(srv.sock.exists(), "SIGKILL leaves the socket file");
+    out(srv.client(Who::Root, s.path(), &[], &["/bin/sh", "-c", &touch]), "stale").exit(125);
+    assert!(!marker.exists());
+    let srv2 = Server::start(&s, "stale", &[]);
+    out(srv2.client(Who::Root, s.path(), &[], &["/bin/true"]), "new").ok();
+}
+
+#[test]
+fn a_client_that_dies_takes_its_run_with_it() {
+    let s = Scratch::new("srv-kill");
+    let (uid, _) = ensure_user();
+    let srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--memory=128M", "--pids=32"]);
+    for who in BOTH {
+        let tag = format!("srvkill{}{}", std::process::id(), who == Who::User);
+        let mut c = srv.client(who, s.path(), &[], &["/bin/sh", "-c", &format!("exec -a {tag} sleep 60")]);
+        let mut child = c.stdin(Stdio::null()).spawn().unwrap();
+        assert!(eventually(5000, || !procs_with(&tag).is_empty()), "{who:?}: the run never started");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(eventually(5000, || procs_with(&tag).is_empty()), "{who:?}: left behind: {:?}", procs_with(&tag));
+    }
+    // The server is still up and serving.
+    out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), "after").ok();
+}
+
+#[test]
+fn the_server_survives_bad_requests_and_stops_cleanly() {
+    let s = Scratch::new("srv-bad");
+    let mut srv = Server::start(&s, "s", &[]);
+    // Garbage: refused with a reason, the server stays.
+    let mut c = UnixStream::connect(&srv.sock).unwrap();
+    c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut reply = Vec::new();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = c.read_to_end(&mut reply);
+    assert_eq!(reply.first(), Some(&b'E'), "{reply:?}");
+    assert!(String::from_utf8_lossy(&reply).contains("SBX1"));
+    // A request cut short, then a hang-up; a request that claims more than it sends, left open.
+    let mut c = UnixStream::connect(&srv.sock).unwrap();
+    c.write_all(b"SBX1\x10\x00\x00\x00abc").unwrap();
+    drop(c);
+    let _half = {
+        let mut c = UnixStream::connect(&srv.sock).unwrap();
+        c.write_all(b"SBX1\xff\xff\x00\x00").unwrap();
+        c
+    };
+    // A well-formed request without descriptors.
+    let mut c = UnixStream::connect(&srv.sock).unwrap();
+    let body = [0u8; 4 * 3 + 8 + 8 + 4 + 4];
+    let mut m = b"SBX1".to_vec();
+    m.extend((body.len() as u32).to_le_bytes());
+    m.extend(body);
+    c.write_all(&m).unwrap();
+    let mut reply = Vec::new();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = c.read_to_end(&mut reply);
+    assert_eq!(reply.first(), Some(&b'E'), "{reply:?}");
+    // Still serving while the half-sent request waits.
+    out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), "after garbage").ok();
+    // SIGTERM: a run in flight gets it (relayed), the socket goes, the server exits 0.
+    let mut run = srv.client(Who::Root, s.path(), &[], &["/bin/sleep", "30"]);
+    let mut run = run.stdin(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let st = srv.stop();
+    assert!(st.success(), "server exit: {st:?}: {}", srv.log_text());
+    let rs = run.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&rs), Some(libc::SIGTERM), "{rs:?}");
+    assert!(!srv.sock.exists(), "socket left behind");
+}
