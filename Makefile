@@ -9,8 +9,11 @@ all: build
 deps:
 	@scripts/deps.sh
 
+# The launcher comes out static-pie (scripts/rustc-wrapper.sh, via .cargo/config.toml); a
+# RUSTC_WRAPPER in the environment replaces that wrapper, and the check says so.
 build: deps
 	$(CARGO) build --release --workspace
+	@! readelf -lW $(BIN)/sandbox | grep -q INTERP || { echo "make: $(BIN)/sandbox is dynamically linked: unset RUSTC_WRAPPER (it replaces scripts/rustc-wrapper.sh)" >&2; exit 1; }
 	@$(MAKE) -s ctests
 
 ctests:
