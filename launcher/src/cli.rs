@@ -25,6 +25,8 @@ pub enum Action {
     Serve {
         socket: String,
         allow_uids: Vec<u32>,
+        /// Runs armed ahead per kind of request (`--pool`, default 2).
+        pool: usize,
         settings: Flags,
         config: Option<String>,
     },
@@ -43,6 +45,7 @@ pub fn parse(args: Vec<OsString>, served: bool) -> Result<Action, String> {
     let mut config = None;
     let mut serve: Option<String> = None;
     let mut allow_uids = Vec::new();
+    let mut pool = None;
     let mut preload_only = false;
     let mut check = false;
     let mut it = args.into_iter().skip(1);
@@ -82,6 +85,10 @@ pub fn parse(args: Vec<OsString>, served: bool) -> Result<Action, String> {
             "--server" => return Ok(Action::Client { socket: value("--server")? }),
             "--serve" if served => return Err("--serve: a server is not started through a server".into()),
             "--serve" => serve = Some(value("--serve")?),
+            "--pool" => {
+                let v = value("--pool")?;
+                pool = Some(v.parse::<usize>().ok().filter(|&n| n <= 8).ok_or(format!("--pool: not 0..8: '{v}'"))?);
+            }
             "--allow-uid" => {
                 for u in value("--allow-uid")?.split(',') {
                     allow_uids.push(u.trim().parse().map_err(|_| format!("--allow-uid: not a uid: '{u}'"))?);
@@ -106,10 +113,10 @@ pub fn parse(args: Vec<OsString>, served: bool) -> Result<Action, String> {
         if !program.is_empty() || check {
             return Err("--serve takes policy options only, no program".into());
         }
-        return Ok(Action::Serve { socket, allow_uids, settings, config });
+        return Ok(Action::Serve { socket, allow_uids, pool: pool.unwrap_or(2), settings, config });
     }
-    if !allow_uids.is_empty() {
-        return Err("--allow-uid is an option of --serve".into());
+    if !allow_uids.is_empty() || pool.is_some() {
+        return Err("--allow-uid and --pool are options of --serve".into());
     }
     if check {
         return Ok(Action::Check { settings, config });
@@ -140,6 +147,7 @@ pub fn help() -> String {
          \x20 --check                    report what this host supports, then exit\n\
          \x20 --serve SOCKET             serve runs on a unix socket; its options are the most a run gets\n\
          \x20 --allow-uid UID[,UID]      (--serve) users it serves besides its own\n\
+         \x20 --pool N                   (--serve) runs armed ahead per kind of request, 0..8 (2)\n\
          \x20 --server SOCKET            run through that server (also SANDBOX_SERVER=SOCKET)\n\
          \x20 -v, -q                     --verbose, --quiet\n\
          \x20 -h, --help                 display this help and exit\n\

@@ -23,6 +23,31 @@ fn never_passed(name: &[u8]) -> bool {
     name.starts_with(b"LD_") || name.starts_with(b"SANDBOX_")
 }
 
+/// Whether the caller's variable `name` reaches the target (`--inherit-env`, `--keep-env`).
+pub fn passes(inherit: bool, keep: &[String], name: &[u8]) -> bool {
+    !never_passed(name)
+        && !name.is_empty()
+        && !name.contains(&b'=')
+        && (inherit || allowed_by_default(name) || keep.iter().any(|n| n.as_bytes() == name))
+}
+
+/// The part of an environment (`K=V` entries) that a run with these options depends on: the
+/// variables that reach the target (PATH among them, which also finds the target), sorted.
+/// Two environments with the same view give the same run (the server's pool matches on it).
+pub fn view(env: &[OsString], inherit: bool, keep: &[String]) -> Vec<OsString> {
+    let mut v: Vec<OsString> = env
+        .iter()
+        .filter(|kv| {
+            let b = kv.as_bytes();
+            let name = &b[..b.iter().position(|&c| c == b'=').unwrap_or(b.len())];
+            passes(inherit, keep, name)
+        })
+        .cloned()
+        .collect();
+    v.sort();
+    v
+}
+
 /// Build the target's `envp` (sorted by name, one entry per name).
 ///
 /// `lib` is the absolute path of libsandbox.so (becomes LD_PRELOAD), `workdir` the work dir
@@ -41,9 +66,7 @@ pub fn build_env(
         if never_passed(name) || name.is_empty() || name.contains(&b'=') {
             continue;
         }
-        let kept =
-            policy.inherit_env || allowed_by_default(name) || policy.keep_env.iter().any(|n| n.as_bytes() == name);
-        if kept {
+        if passes(policy.inherit_env, &policy.keep_env, name) {
             env.insert(name.to_vec(), v.as_bytes().to_vec());
         }
     }

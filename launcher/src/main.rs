@@ -7,7 +7,7 @@ use launcher::options::{self, LauncherSettings};
 use launcher::serve::{self, Served};
 use launcher::{cli, config, environ, fds, target, EXIT_CANNOT_RUN};
 use sandbox_core::sys::CStrArray;
-use sandbox_core::{Policy, Target, EXIT_SETUP};
+use sandbox_core::{Policy, Pooled, Target, EXIT_SETUP};
 use std::ffi::{CString, OsStr};
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -24,9 +24,16 @@ fn die(code: i32, msg: &str) -> ! {
 fn refuse(policy: &Policy, code: i32, msg: &str) -> ! {
     let msg = format!("sandbox: {}", msg.trim_start_matches("sandbox: "));
     eprintln!("{msg}");
-    sandbox_core::report::write_setup_error(policy, (-1, -1), code, &msg);
+    // A run armed ahead has no client yet: its failure is the server's to see (the request
+    // then runs unpooled and meets the same refusal), never a report in the client's files.
+    if !ARMING.load(std::sync::atomic::Ordering::Relaxed) {
+        sandbox_core::report::write_setup_error(policy, (-1, -1), code, &msg);
+    }
     exit(code)
 }
+
+/// Set in a server's pool slot (`dispatch` with a slot), before it has a request.
+static ARMING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Config file first, then flags in order: flags override the file; the profile (a flag's
 /// over the file's) is applied before both (see `sandbox_core::policy::Settings`). Through a
@@ -99,28 +106,42 @@ fn main() {
     let action = cli::parse(args.clone(), false).unwrap_or_else(|e| die(EXIT_SETUP, &e));
     let server_env = std::env::var("SANDBOX_SERVER").ok().filter(|s| !s.is_empty());
     match action {
-        cli::Action::Serve { socket, allow_uids, settings, config } => {
+        cli::Action::Serve { socket, allow_uids, pool, settings, config } => {
             let mut s = LauncherSettings::default();
             add_settings(&mut s, &settings, config.as_deref());
             let mut ceiling = options::policy(&s).unwrap_or_else(|e| die(EXIT_SETUP, &e));
             ceiling.lib = Some(find_lib(&ceiling).to_string_lossy().into_owned());
-            serve::serve(serve::Options { socket, allow_uids }, Served { settings: s, ceiling }, served)
+            serve::serve(serve::Options { socket, allow_uids, pool }, Served { settings: s, ceiling }, served)
         }
         cli::Action::Client { socket } => serve::client::run(&socket, args),
         cli::Action::Run { .. } | cli::Action::Check { .. } if server_env.is_some() => {
             serve::client::run(&server_env.unwrap_or_default(), args)
         }
-        a => dispatch(a, None),
+        a => dispatch(a, None, None),
     }
 }
 
-/// A client's command line, in the server's child that has become the client.
-fn served(args: Vec<std::ffi::OsString>, s: &Served) -> ! {
+/// A client's command line, in the server's child that has become the client (armed ahead
+/// when `slot` is a pool slot's socket).
+fn served(args: Vec<std::ffi::OsString>, s: &Served, slot: Option<i32>) -> ! {
     let action = cli::parse(args, true).unwrap_or_else(|e| die(EXIT_SETUP, &e));
-    dispatch(action, Some(s))
+    if let Some(fd) = slot {
+        // Only a run can be armed ahead.
+        if !matches!(action, cli::Action::Run { preload_only: false, .. }) {
+            unpoolable(fd)
+        }
+    }
+    dispatch(action, Some(s), slot)
 }
 
-fn dispatch(action: cli::Action, served: Option<&Served>) -> ! {
+/// Tell the server this request cannot be armed ahead, and end the slot.
+fn unpoolable(slot: i32) -> ! {
+    let _ = sandbox_core::sys::write_all(slot, &[serve::SLOT_UNPOOLABLE]);
+    exit(0)
+}
+
+fn dispatch(action: cli::Action, served: Option<&Served>, slot: Option<i32>) -> ! {
+    ARMING.store(slot.is_some(), std::sync::atomic::Ordering::Relaxed);
     let (settings, config_file, preload_only, program) = match action {
         cli::Action::Help => {
             print!("{}", cli::help());
@@ -159,6 +180,13 @@ fn dispatch(action: cli::Action, served: Option<&Served>) -> ! {
             refuse(&policy, EXIT_SETUP, "server: --preload-only is never served");
         }
     }
+    // What arming ahead cannot do (sandbox-core/src/pool.rs, launcher/src/serve/pool.rs):
+    // copy the work dir (--disk), tell which of fds 1 and 2 are one file (--output), or show
+    // the client its step lines (-v).
+    let l = &policy.limits;
+    if let (Some(fd), true) = (slot, policy.verbose || l.output.is_some() || l.disk.is_some() || l.inodes.is_some()) {
+        unpoolable(fd)
+    }
 
     // The exact file that will run: resolved like a shell, opened once, checked on that fd.
     let prog = program[0].to_str().unwrap_or_else(|| refuse(&policy, EXIT_SETUP, "program name is not valid UTF-8"));
@@ -176,6 +204,9 @@ fn dispatch(action: cli::Action, served: Option<&Served>) -> ! {
     // as /dev/fd/N (what the kernel passes for an fd exec), so that env needs no second exec
     // (judge forbids it). The script's fd stays open for the interpreter to read.
     let mut program = program;
+    // A pooled run gets the client's descriptors at these numbers when its request comes.
+    let client_fds: Vec<i32> = [0, 1, 2].into_iter().chain(policy.keep_fds.iter().copied()).collect();
+    let mut opened: Vec<(Vec<u8>, i32)> = vec![(checked.path.as_os_str().as_bytes().to_vec(), checked.fd.as_raw_fd())];
     let (exec_fd, script, exec_name) = match target::direct_interpreter(&checked) {
         Some((interp, extra)) => {
             let fd = checked.fd.as_raw_fd();
@@ -188,6 +219,7 @@ fn dispatch(action: cli::Action, served: Option<&Served>) -> ! {
             if policy.verbose {
                 eprintln!("sandbox: running {} directly (for /usr/bin/env)", interp.path.display());
             }
+            opened.push((interp.path.as_os_str().as_bytes().to_vec(), interp.fd.as_raw_fd()));
             (interp.fd.as_raw_fd(), matches!(interp.kind, target::Kind::Script { .. }), interp.path.clone())
         }
         None => (checked.fd.as_raw_fd(), matches!(checked.kind, target::Kind::Script { .. }), checked.path.clone()),
@@ -223,5 +255,14 @@ fn dispatch(action: cli::Action, served: Option<&Served>) -> ! {
     // Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across exec: give
     // the program the default a shell would (`prog | head` ends it by SIGPIPE, not EPIPE).
     let _ = sandbox_core::sys::signal_disposition(libc::SIGPIPE, sandbox_core::sys::Disposition::Default);
-    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script })
+    if let Some(fd) = slot {
+        // What of the environment this run depends on, for the server to match requests.
+        let f = serve::pool::EnvFilter { inherit: policy.inherit_env, keep: policy.keep_env.clone() };
+        if sandbox_core::sys::write_all(fd, &f.msg()).is_err() {
+            exit(0)
+        }
+    }
+    let files: Vec<(&[u8], i32)> = opened.iter().map(|(p, fd)| (p.as_slice(), *fd)).collect();
+    let pool = slot.map(|slot| Pooled { slot, files: &files, fds: &client_fds });
+    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script, pool })
 }

@@ -9,6 +9,8 @@
 //! - errors (init or app → supervisor): a setup error's text (close-on-exec, so it stays
 //!   empty once the program runs); tells a setup failure from a program that exits 125.
 //! - listener (app → supervisor): the seccomp listener fd over SCM_RIGHTS.
+//! - park (init ↔ supervisor, pooled runs only): init says it is parked before the app's
+//!   fork; the supervisor answers with the request's descriptors (pool.rs).
 //!
 //! (youki's process/channel.rs has the same idea; this is written for raw syscalls only.)
 
@@ -21,10 +23,12 @@ pub struct Channels {
     status: [Fd; 2],
     errors: [Fd; 2],
     listener: [Fd; 2],
+    park: Option<[Fd; 2]>,
 }
 
 impl Channels {
-    pub fn new() -> Result<Channels> {
+    /// `park`: a pooled run's park channel too.
+    pub fn new(park: bool) -> Result<Channels> {
         let pipe = |what: &str| sys::pipe(libc::O_CLOEXEC).map_err(|e| Error::new("channels", what, e));
         Ok(Channels {
             go: pipe("go")?,
@@ -32,6 +36,13 @@ impl Channels {
             errors: pipe("errors")?,
             listener: sys::socketpair_fds(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC)
                 .map_err(|e| Error::new("channels", "socketpair", e))?,
+            park: match park {
+                true => Some(
+                    sys::socketpair_fds(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC)
+                        .map_err(|e| Error::new("channels", "socketpair", e))?,
+                ),
+                false => None,
+            },
         })
     }
 
@@ -40,7 +51,8 @@ impl Channels {
         let [status, _] = self.status;
         let [errors, _] = self.errors;
         let [listener, _] = self.listener;
-        SupervisorEnd { go, status, errors, listener: Some(listener) }
+        let park = self.park.map(|[p, _]| p);
+        SupervisorEnd { go, status, errors, listener: Some(listener), park }
     }
 
     pub fn into_init(self) -> InitEnd {
@@ -48,7 +60,8 @@ impl Channels {
         let [_, status] = self.status;
         let [_, errors] = self.errors;
         let [_, listener] = self.listener;
-        InitEnd { go: Some(go), status, errors, listener: Some(listener) }
+        let park = self.park.map(|[_, p]| p);
+        InitEnd { go: Some(go), status, errors, listener: Some(listener), park }
     }
 }
 
@@ -58,6 +71,7 @@ pub struct SupervisorEnd {
     errors: Fd,
     /// None once the app's end is gone without a listener.
     listener: Option<Fd>,
+    pub park: Option<Fd>,
 }
 
 impl SupervisorEnd {
@@ -103,6 +117,8 @@ pub struct InitEnd {
     errors: Fd,
     /// The app's end, kept only until the app is forked.
     listener: Option<Fd>,
+    /// Dropped once the request is in (pool.rs).
+    pub park: Option<Fd>,
 }
 
 impl InitEnd {

@@ -20,6 +20,7 @@ pub mod net;
 pub mod ns;
 pub mod output;
 pub mod policy;
+pub mod pool;
 pub mod process;
 pub mod report;
 pub mod rlimits;
@@ -34,7 +35,7 @@ pub mod workdisk_step;
 
 pub use error::{Error, Result, EXIT_SETUP};
 pub use policy::Policy;
-pub use run::{Run, Target};
+pub use run::{Pooled, Run, Target};
 
 use channel::Channels;
 use ns::Side;
@@ -50,7 +51,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("workdir", fs::resolve_workdir);
     let disk = r.step("workdisk", workdisk_step::setup);
     let owned = r.step("idmap", |r| fs::own_sources(r, disk));
-    r.s.reports = r.step("report-files", |r| report::open_files(r.policy));
+    r.s.reports = r.step("report-files", pool::report_files);
     r.step("cleaner", cleaner::spawn);
     r.step("cgroup", cgroup_step::setup);
     r.s.app.mechs = r.step("mechanisms", |r| mechanism::choose(&r.policy.limits, r.s.cg.as_ref(), r.s.disk.active()));
@@ -59,7 +60,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("landlock-check", landlock::check);
     r.step("output-pipes", output::pipes);
     r.step("signals", process::block_signals);
-    r.s.channels = Some(r.step("channels", |_| Channels::new()));
+    r.s.channels = Some(r.step("channels", |r| Channels::new(r.target.pool.is_some())));
     let mut r = match r.step("namespaces", ns::clone_init) {
         Side::Parent(init) => {
             drop(owned); // init alone holds the idmapped trees now
@@ -67,6 +68,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
             r.step("cgroup-attach", supervisor::attach);
             r.step("run-id-map", ns::map_run_ids);
             r.step("go", supervisor::go);
+            r.step("request", pool::request);
             let watch = r.step("supervise", supervisor::watch);
             supervisor::run(r, watch)
         }
@@ -83,6 +85,7 @@ pub fn arm(policy: &Policy, target: Target) -> ! {
     r.step("network", net::setup);
     r.step("filesystem", |r| fs::jail(r, mounts));
     r.step("output-readers", output::close_readers);
+    r.step("park", pool::park);
     let mut r = match r.step("fork-app", process::fork_app) {
         Side::Parent(app) => {
             let sfd = r.step("init-signals", process::init_signals);

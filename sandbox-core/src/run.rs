@@ -37,6 +37,21 @@ pub struct Target<'a> {
     pub name: &'a str,
     /// A `#!` script: the fd must stay open across exec (the kernel passes /dev/fd/N).
     pub script: bool,
+    /// Armed ahead by a server's pool (launcher/src/serve): the run waits here for its
+    /// request before the app forks (see `pool.rs`). None for every other run.
+    pub pool: Option<Pooled<'a>>,
+}
+
+/// A run armed ahead, waiting for the request it will serve.
+#[derive(Clone, Copy)]
+pub struct Pooled<'a> {
+    /// The server's end of this slot (a SOCK_SEQPACKET socket).
+    pub slot: c_int,
+    /// Files opened ahead (the target, a script) and the paths they were opened for: a path
+    /// that no longer names the same file at request time makes the slot stale.
+    pub files: &'a [(&'a [u8], c_int)],
+    /// The client's descriptor numbers a request may fill (0-2 and its --keep-fd ones).
+    pub fds: &'a [c_int],
 }
 
 /// Who the run is, fixed before the first step.
@@ -334,6 +349,11 @@ impl<'a, S> Run<'a, S> {
     /// When the run started (monotonic ns): wall time counts from here.
     pub fn start(&self) -> u64 {
         self.start
+    }
+    /// A pooled run starts when its request arrives, not when it was armed.
+    pub fn restart_clock(&mut self) {
+        self.start = sys::now_ns();
+        self.last = self.start;
     }
 }
 

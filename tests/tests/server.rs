@@ -297,3 +297,142 @@ fn the_server_survives_bad_requests_and_stops_cleanly() {
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&rs), Some(libc::SIGTERM), "{rs:?}");
     assert!(!srv.sock.exists(), "socket left behind");
 }
+
+/// The server's own count of runs handed to a slot armed ahead, from its log at stop.
+fn pooled_runs(srv: &mut Server) -> (u64, u64) {
+    srv.stop();
+    let log = srv.log_text();
+    let line = log.lines().find(|l| l.contains("stopped:")).unwrap_or_else(|| panic!("no stop line: {log}"));
+    let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    (nums[0], nums[1])
+}
+
+/// A request like the last one is served by a run armed ahead for it, never shared: each
+/// run has its own /tmp and gets its own descriptors, report, exit code and clock.
+#[test]
+fn armed_runs_are_used_once_and_see_only_their_request() {
+    let s = Scratch::new("srv-pool");
+    let (uid, _) = ensure_user();
+    let mut srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--pool=2", "--memory=256M"]);
+    let script = "ls -A /tmp; touch /tmp/mark; read code; cat; exit $code";
+    for who in BOTH {
+        for i in 0..6u8 {
+            let rep = format!("r-{who:?}.json");
+            let mut c = srv.client(who, s.path(), &[&format!("--report={rep}")], &["/bin/sh", "-c", script]);
+            let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            let body = format!("{i}\nline {i} of {who:?}\n");
+            child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+            let o = Out(child.wait_with_output().unwrap(), format!("{who:?} run {i}"));
+            o.exit(i as i32);
+            // Nothing of the previous run's /tmp, and exactly this run's input.
+            assert_eq!(o.stdout(), format!("line {i} of {who:?}\n"), "{who:?} run {i}");
+            let r = std::fs::read_to_string(s.join(&rep)).unwrap();
+            assert_eq!(field(&r, "exit_code"), i.to_string(), "{r}");
+            // Time spent armed before the request is not the run's.
+            let wall: f64 = field(&r, "wall_time").parse().unwrap();
+            assert!(wall < 1.0, "run {i}: wall {wall} s includes the time it waited armed");
+            std::thread::sleep(Duration::from_millis(if i == 2 { 1200 } else { 150 }));
+        }
+    }
+    let (runs, pooled) = pooled_runs(&mut srv);
+    assert_eq!(runs, 12);
+    assert!(pooled >= 8, "only {pooled} of {runs} runs were armed ahead: {}", srv.log_text());
+}
+
+/// A target replaced after a run was armed with it is never run from the old copy: the
+/// armed run is stale and the request runs as if there were no pool.
+#[test]
+fn an_armed_run_never_runs_a_replaced_program() {
+    let s = Scratch::new("srv-stale");
+    let mut srv = Server::start(&s, "s", &["--pool=2"]);
+    let prog = s.join("prog");
+    let write = |text: &str| {
+        let tmp = s.join("prog.new");
+        std::fs::write(&tmp, format!("#!/bin/sh\necho {text}\n")).unwrap();
+        std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &prog).unwrap();
+    };
+    write("one");
+    for _ in 0..3 {
+        out(srv.client(Who::Root, s.path(), &[], &["./prog"]), "one").ok().has("one");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    write("two");
+    out(srv.client(Who::Root, s.path(), &[], &["./prog"]), "two").ok().has("two").lacks("one");
+    // Rewritten in place (same inode): its size and times changed.
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&prog, "#!/bin/sh\necho three3\n").unwrap();
+    out(srv.client(Who::Root, s.path(), &[], &["./prog"]), "three").ok().has("three3");
+    let (runs, pooled) = pooled_runs(&mut srv);
+    assert!(pooled >= 1 && runs == 5, "{runs} runs, {pooled} armed ahead: {}", srv.log_text());
+}
+
+/// The environment a run depends on is the request's: a variable the program gets is
+/// never the one an armed run was made with; one it does not get does not stop the pool.
+#[test]
+fn armed_runs_match_the_environment_the_program_sees() {
+    let s = Scratch::new("srv-env");
+    let mut srv = Server::start(&s, "s", &["--pool=1"]);
+    let run = |lang: &str, noise: &str| {
+        let mut c = srv.client(Who::Root, s.path(), &[], &["/bin/sh", "-c", "echo LANG=$LANG NOISE=${NOISE:-unset}"]);
+        c.env("LANG", lang).env("NOISE", noise);
+        let o = out(c, lang);
+        std::thread::sleep(Duration::from_millis(300));
+        o
+    };
+    run("C", "1").ok().has("LANG=C NOISE=unset");
+    run("C", "2").ok().has("LANG=C NOISE=unset");
+    run("C.UTF-8", "3").ok().has("LANG=C.UTF-8 NOISE=unset");
+    run("C.UTF-8", "4").ok().has("LANG=C.UTF-8 NOISE=unset");
+    run("C", "5").ok().has("LANG=C NOISE=unset");
+    let (runs, pooled) = pooled_runs(&mut srv);
+    assert!(runs == 5 && pooled >= 2, "{runs} runs, {pooled} armed ahead: {}", srv.log_text());
+}
+
+/// Armed runs that are never used, and the server that armed them, leave nothing: no
+/// process, no cgroup leaf.
+#[test]
+fn armed_runs_leave_nothing_when_the_server_stops() {
+    let s = Scratch::new("srv-left");
+    let mut srv = Server::start(&s, "s", &["--pool=3", "--memory=64M", "--pids=16"]);
+    let tag = format!("srvleft{}", std::process::id());
+    out(srv.client(Who::Root, s.path(), &[], &["/bin/sh", "-c", &format!(": {tag}")]), "first").ok();
+    std::thread::sleep(Duration::from_millis(800));
+    let server_pid = srv.child.id();
+    let children = || -> Vec<String> {
+        let mut v = Vec::new();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let st = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let ppid = st.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1)).unwrap_or("");
+            if ppid == server_pid.to_string() {
+                v.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        v
+    };
+    let armed = children();
+    assert!(armed.len() >= 3, "the server armed {} run(s): {armed:?}", armed.len());
+    let leaves = |pids: &[String]| -> Vec<String> {
+        let mut v = Vec::new();
+        for h in ["memory", "pids"] {
+            let root = std::path::Path::new("/sys/fs/cgroup").join(h);
+            let mut stack = vec![root];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        if pids.iter().any(|p| name.starts_with(&format!("run-{p}-"))) {
+                            v.push(e.path().display().to_string());
+                        }
+                        stack.push(e.path());
+                    }
+                }
+            }
+        }
+        v
+    };
+    assert!(!leaves(&armed).is_empty(), "armed runs have their cgroups already");
+    assert!(srv.stop().success(), "{}", srv.log_text());
+    assert!(eventually(5000, || armed.iter().all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())));
+    assert!(eventually(5000, || leaves(&armed).is_empty()), "left behind: {:?}", leaves(&armed));
+}

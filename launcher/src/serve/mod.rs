@@ -13,17 +13,19 @@
 //! reports and pipes are the launcher's by construction. The server replies with the
 //! child's wait status; the client ends the same way.
 //!
-//! Nothing is armed ahead yet: each request arms its run after it arrives (see
-//! bench/DIRECTIONS.md for what a warm pool would take off the path).
+//! A request seen before is handed to a run armed ahead for it, if one is ready (pool.rs):
+//! the same child, armed earlier, so the same containment.
 //!
 //! One process, one thread, one poll loop: fork is safe, and a slow client only holds its
 //! own connection.
 
 pub mod ceiling;
 pub mod client;
+pub mod pool;
 pub mod proto;
 
 use crate::options::LauncherSettings;
+use pool::{Key, Pool, Slot};
 use proto::Request;
 use sandbox_core::process::FORWARDED;
 use sandbox_core::sys::{self, Fd};
@@ -46,13 +48,23 @@ pub struct Served {
     pub ceiling: Policy,
 }
 
-/// Runs the launcher's path in the child, as the client (main.rs).
-pub type Dispatch = fn(Vec<OsString>, &Served) -> !;
+/// Runs the launcher's path in the child, as the client (main.rs); with a pool slot's
+/// socket, armed ahead (it stops before the app's fork until its request comes).
+pub type Dispatch = fn(Vec<OsString>, &Served, Option<i32>) -> !;
 
 pub struct Options {
     pub socket: String,
     pub allow_uids: Vec<u32>,
+    /// Slots armed ahead per key (0: none).
+    pub pool: usize,
 }
+
+/// What a pooled slot tells the server (one byte each).
+pub const SLOT_READY: u8 = b'R';
+pub const SLOT_ACCEPTED: u8 = b'A';
+pub const SLOT_STALE: u8 = b'X';
+pub const SLOT_UNPOOLABLE: u8 = b'N';
+pub const SLOT_FILTER: u8 = b'F';
 
 fn die(msg: &str) -> ! {
     eprintln!("sandbox: serve: {msg}");
@@ -111,11 +123,11 @@ fn listen(o: &Options) -> UnixListener {
     l
 }
 
-struct Peer {
-    pid: i32,
-    uid: u32,
-    gid: u32,
-    groups: Vec<u32>,
+pub struct Peer {
+    pub pid: i32,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
 }
 
 enum State {
@@ -133,7 +145,7 @@ struct Conn {
 
 /// Overwrite what a request carried before its memory is freed: the next child forked from
 /// this process runs as another user, who may read its own process's memory.
-fn scrub(buf: &mut Vec<u8>) {
+pub fn scrub(buf: &mut Vec<u8>) {
     buf.iter_mut().for_each(|b| *b = 0);
     buf.clear();
 }
@@ -170,6 +182,17 @@ fn allowed(uid: u32, o: &Options) -> bool {
     uid == sys::geteuid() || o.allow_uids.contains(&uid)
 }
 
+struct Server<'a> {
+    o: Options,
+    served: &'a Served,
+    dispatch: Dispatch,
+    conns: HashMap<i32, Conn>,
+    pool: Pool,
+    /// Runs started, and how many of them in a slot armed ahead.
+    runs: u64,
+    pooled: u64,
+}
+
 pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
     if sys::geteuid() != 0 && o.allow_uids.iter().any(|&u| u != sys::geteuid()) {
         die("--allow-uid: only a server started by root can serve other users");
@@ -183,26 +206,37 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
     let _ = sys::signal_disposition(libc::SIGPIPE, sys::Disposition::Ignore);
     let listener = listen(&o);
     scrub_environment();
-    log(&format!("listening on {} (pid {})", o.socket, std::process::id()));
-    let mut conns: HashMap<i32, Conn> = HashMap::new();
+    log(&format!("listening on {} (pid {}, {} armed run(s) per request kind)", o.socket, std::process::id(), o.pool));
+    let pool = Pool::new(o.pool);
+    let mut srv = Server { o, served: &served, dispatch, conns: HashMap::new(), pool, runs: 0, pooled: 0 };
     let mut stopping = false;
     loop {
+        if stopping && srv.conns.is_empty() {
+            // Slots end themselves once their sockets close; wait for every child.
+            srv.pool.expire(true);
+            while sys::wait4(-1, 0, None).is_ok() {}
+            let _ = std::fs::remove_file(&srv.o.socket);
+            log(&format!("stopped: {} run(s), {} of them armed ahead", srv.runs, srv.pooled));
+            exit(0);
+        }
         let mut pfds = vec![libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 }];
         if !stopping {
             pfds.push(libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 });
         }
-        let ids: Vec<i32> = conns.keys().copied().collect();
-        for &fd in &ids {
+        for &fd in srv.conns.keys() {
             pfds.push(libc::pollfd { fd, events: libc::POLLIN | libc::POLLRDHUP, revents: 0 });
         }
-        if stopping && conns.is_empty() {
-            let _ = std::fs::remove_file(&o.socket);
-            log("stopped");
-            exit(0);
+        for e in &srv.pool.entries {
+            for sl in &e.slots {
+                pfds.push(libc::pollfd { fd: sl.sock.raw(), events: libc::POLLIN, revents: 0 });
+            }
         }
-        if let Err(e) = sys::poll(&mut pfds, -1) {
+        // Idle slots are looked at once a second.
+        let timeout = if srv.pool.slots() > 0 { 1000 } else { -1 };
+        if let Err(e) = sys::poll(&mut pfds, timeout) {
             die(&format!("poll: {}", sandbox_core::error::strerror(e)));
         }
+        srv.pool.expire(false);
         for p in &pfds {
             if p.revents == 0 {
                 continue;
@@ -215,178 +249,295 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
                         // Stop taking requests; the runs in flight get the signal (their
                         // supervisors relay it) and are waited for.
                         stopping = true;
-                        let _ = std::fs::remove_file(&o.socket);
-                        log(&format!("signal {sig}: stopping after {} run(s) in flight", conns.len()));
-                        for c in conns.values() {
+                        let _ = std::fs::remove_file(&srv.o.socket);
+                        log(&format!("signal {sig}: stopping after {} run(s) in flight", srv.conns.len()));
+                        for c in srv.conns.values() {
                             if let State::Running { child, .. } = c.state {
                                 let _ = sys::kill(child, libc::SIGTERM);
                             }
                         }
-                        conns.retain(|_, c| !matches!(c.state, State::Reading { .. }));
+                        srv.conns.retain(|_, c| !matches!(c.state, State::Reading { .. }));
+                        srv.pool.expire(true);
                     }
                 }
-                reap(&mut conns);
+                srv.reap();
             } else if Some(p.fd) == (!stopping).then(|| listener.as_raw_fd()) {
-                accept(&listener, &o, &mut conns);
-            } else if let Some(mut c) = conns.remove(&p.fd) {
-                if step(&mut c, &served, dispatch, &mut conns) {
-                    conns.insert(p.fd, c);
+                srv.accept(&listener);
+            } else if let Some(mut c) = srv.conns.remove(&p.fd) {
+                if srv.step(&mut c) {
+                    srv.conns.insert(p.fd, c);
                 }
+            } else if let Some((i, j)) = srv.pool.find_sock(p.fd) {
+                srv.slot_says(i, j);
             }
         }
     }
 }
 
-fn accept(l: &UnixListener, o: &Options, conns: &mut HashMap<i32, Conn>) {
-    while let Ok((stream, _)) = l.accept() {
-        let fd = stream.as_raw_fd();
-        let peer = match sys::peer_cred(fd) {
-            Ok((pid, uid, gid)) => Peer { pid, uid, gid, groups: sys::peer_groups(fd).unwrap_or_default() },
-            Err(_) => continue,
-        };
-        if !allowed(peer.uid, o) {
-            log(&format!("refused uid {} (pid {}): not allowed (--allow-uid)", peer.uid, peer.pid));
-            let _ = sys::write_all(fd, &proto::refused_msg(&format!("uid {} is not served here", peer.uid)));
-            continue;
-        }
-        if stream.set_nonblocking(true).is_err() {
-            continue;
-        }
-        conns.insert(fd, Conn { stream, peer, state: State::Reading { buf: Vec::new(), fds: Vec::new() } });
-    }
-}
-
-/// Reap every child that ended and reply to its client.
-fn reap(conns: &mut HashMap<i32, Conn>) {
-    while let Ok((pid, status)) = sys::wait4(-1, libc::WNOHANG, None) {
-        if pid <= 0 {
-            break;
-        }
-        // A child whose client hung up was killed and has no connection left: reaped only.
-        let Some((&fd, _)) =
-            conns.iter().find(|(_, c)| matches!(c.state, State::Running { child, .. } if child == pid))
-        else {
-            continue;
-        };
-        let c = conns.remove(&fd).expect("found above");
-        let _ = c.stream.set_nonblocking(false);
-        let _ = sys::write_all(fd, &proto::status_msg(status));
-    }
-}
-
-/// One readable connection: more of its request, or a signal to relay, or its hang-up.
-/// false: the connection is done (closed by dropping it).
-fn step(c: &mut Conn, served: &Served, dispatch: Dispatch, others: &mut HashMap<i32, Conn>) -> bool {
-    let fd = c.stream.as_raw_fd();
-    match &mut c.state {
-        State::Reading { buf, fds } => {
-            let mut chunk = vec![0u8; 64 << 10];
-            let n = match sys::recv_with_fds(fd, &mut chunk, fds, libc::MSG_DONTWAIT) {
-                Ok(0) => return false,
-                Ok(n) => n,
-                Err(libc::EAGAIN) => return true,
-                Err(e) => {
-                    let _ = sys::write_all(
-                        fd,
-                        &proto::refused_msg(&format!("request: {}", sandbox_core::error::strerror(e))),
-                    );
-                    return false;
-                }
+impl Server<'_> {
+    fn accept(&mut self, l: &UnixListener) {
+        while let Ok((stream, _)) = l.accept() {
+            let fd = stream.as_raw_fd();
+            let peer = match sys::peer_cred(fd) {
+                Ok((pid, uid, gid)) => Peer { pid, uid, gid, groups: sys::peer_groups(fd).unwrap_or_default() },
+                Err(_) => continue,
             };
-            buf.extend_from_slice(&chunk[..n]);
-            scrub(&mut chunk);
-            let want = match Request::frame_len(buf) {
-                Ok(Some(w)) => w,
-                Ok(None) => return true,
-                Err(e) => {
-                    let _ = sys::write_all(fd, &proto::refused_msg(&e));
-                    return false;
-                }
-            };
-            if buf.len() < want {
-                return true;
+            if !allowed(peer.uid, &self.o) {
+                log(&format!("refused uid {} (pid {}): not allowed (--allow-uid)", peer.uid, peer.pid));
+                let _ = sys::write_all(fd, &proto::refused_msg(&format!("uid {} is not served here", peer.uid)));
+                continue;
             }
-            let req = Request::decode(buf).and_then(|r| {
-                if buf.len() != want {
-                    Err("request: bytes after the request".to_string())
-                } else if fds.len() != r.fds.len() + 1 {
-                    Err(format!("request: {} descriptors for {} numbers and a directory", fds.len(), r.fds.len()))
-                } else if r.fds.iter().any(|&n| n < 0) || (1..r.fds.len()).any(|i| r.fds[..i].contains(&r.fds[i])) {
-                    Err("request: descriptor numbers must be distinct and non-negative".into())
-                } else {
-                    Ok(r)
-                }
-            });
-            scrub(buf);
-            let req = match req {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = sys::write_all(fd, &proto::refused_msg(&e));
-                    return false;
-                }
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            self.conns.insert(fd, Conn { stream, peer, state: State::Reading { buf: Vec::new(), fds: Vec::new() } });
+        }
+    }
+
+    /// Reap every child that ended: a run's (reply to its client) or a slot's.
+    fn reap(&mut self) {
+        while let Ok((pid, status)) = sys::wait4(-1, libc::WNOHANG, None) {
+            if pid <= 0 {
+                break;
+            }
+            self.pool.ended(pid);
+            // A child whose client hung up was killed and has no connection left: reaped only.
+            let Some((&fd, _)) =
+                self.conns.iter().find(|(_, c)| matches!(c.state, State::Running { child, .. } if child == pid))
+            else {
+                continue;
             };
-            let fds = std::mem::take(fds);
-            match fork() {
-                Ok(0) => {
-                    // Other clients' partial requests, in this copy of the server's memory.
-                    for o in others.values_mut() {
-                        if let State::Reading { buf, .. } = &mut o.state {
-                            scrub(buf);
-                        }
+            let c = self.conns.remove(&fd).expect("found above");
+            let _ = c.stream.set_nonblocking(false);
+            let _ = sys::write_all(fd, &proto::status_msg(status));
+        }
+    }
+
+    /// A slot's socket is readable: its environment filter, ready, not poolable, or gone.
+    fn slot_says(&mut self, i: usize, j: usize) {
+        let mut b = [0u8; 4096];
+        let e = &mut self.pool.entries[i];
+        let n = sys::read(e.slots[j].sock.raw(), &mut b).unwrap_or(0);
+        match b[..n].first() {
+            Some(&SLOT_FILTER) if n < b.len() => match pool::EnvFilter::parse(&b[..n]) {
+                Some(f) if e.filter.as_ref().is_none_or(|g| *g == f) => e.filter = Some(f),
+                // Slots of one key that disagree (a config file changed under them): none
+                // of them is used.
+                _ => {
+                    e.unpoolable = true;
+                    e.slots.clear();
+                }
+            },
+            Some(&SLOT_READY) if n == 1 && e.filter.is_some() => e.slots[j].ready = true,
+            Some(&SLOT_UNPOOLABLE) => {
+                e.unpoolable = true;
+                e.slots.swap_remove(j);
+            }
+            // Gone (or nonsense): the slot is dropped (it ends itself once its socket
+            // closes); one that was never ready counts as a failure.
+            _ => {
+                if !e.slots[j].ready {
+                    e.failures += 1;
+                }
+                e.slots.swap_remove(j);
+            }
+        }
+    }
+
+    /// One readable connection: more of its request, or a signal to relay, or its hang-up.
+    /// false: the connection is done (closed by dropping it).
+    fn step(&mut self, c: &mut Conn) -> bool {
+        let fd = c.stream.as_raw_fd();
+        match &mut c.state {
+            State::Reading { buf, fds } => {
+                let mut chunk = vec![0u8; 64 << 10];
+                let n = match sys::recv_with_fds(fd, &mut chunk, fds, libc::MSG_DONTWAIT) {
+                    Ok(0) => return false,
+                    Ok(n) => n,
+                    Err(libc::EAGAIN) => return true,
+                    Err(e) => {
+                        let msg = format!("request: {}", sandbox_core::error::strerror(e));
+                        let _ = sys::write_all(fd, &proto::refused_msg(&msg));
+                        return false;
                     }
-                    become_client(req, fds, &c.peer, served, dispatch)
-                }
-                Ok(child) => {
-                    drop(fds);
-                    wipe(req);
-                    c.state = State::Running { child, msg: Vec::new() };
-                    true
-                }
-                Err(e) => {
-                    wipe(req);
-                    let _ =
-                        sys::write_all(fd, &proto::refused_msg(&format!("fork: {}", sandbox_core::error::strerror(e))));
-                    false
-                }
-            }
-        }
-        State::Running { child, msg } => {
-            let child = *child;
-            let mut b = [0u8; 64];
-            match sys::read(fd, &mut b) {
-                Ok(0) | Err(_) => {
-                    // The client is gone: so is its run (init dies with its supervisor by
-                    // PDEATHSIG, the pid namespace with init, and the run's cleaner removes
-                    // its cgroups). `reap` collects the child without a reply.
-                    let _ = sys::kill(child, libc::SIGKILL);
-                    false
-                }
-                Ok(n) => {
-                    msg.extend_from_slice(&b[..n]);
-                    while msg.len() >= 5 {
-                        let sig = i32::from_le_bytes(msg[1..5].try_into().unwrap());
-                        if msg[0] == proto::SIGNAL && FORWARDED.contains(&sig) {
-                            let _ = sys::kill(child, sig);
-                        }
-                        msg.drain(..5);
+                };
+                buf.extend_from_slice(&chunk[..n]);
+                scrub(&mut chunk);
+                let want = match Request::frame_len(buf) {
+                    Ok(Some(w)) => w,
+                    Ok(None) => return true,
+                    Err(e) => {
+                        let _ = sys::write_all(fd, &proto::refused_msg(&e));
+                        return false;
                     }
-                    true
+                };
+                if buf.len() < want {
+                    return true;
+                }
+                let req = Request::decode(buf).and_then(|r| {
+                    if buf.len() != want {
+                        Err("request: bytes after the request".to_string())
+                    } else if fds.len() != r.fds.len() + 1 {
+                        Err(format!("request: {} descriptors for {} numbers and a directory", fds.len(), r.fds.len()))
+                    } else if r.fds.iter().any(|&n| n < 0) || (1..r.fds.len()).any(|i| r.fds[..i].contains(&r.fds[i])) {
+                        Err("request: descriptor numbers must be distinct and non-negative".into())
+                    } else {
+                        Ok(r)
+                    }
+                });
+                scrub(buf);
+                let req = match req {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = sys::write_all(fd, &proto::refused_msg(&e));
+                        return false;
+                    }
+                };
+                let fds = std::mem::take(fds);
+                match self.launch(&c.peer, req, fds) {
+                    Ok(child) => {
+                        c.state = State::Running { child, msg: Vec::new() };
+                        true
+                    }
+                    Err(e) => {
+                        let _ = sys::write_all(fd, &proto::refused_msg(&e));
+                        false
+                    }
+                }
+            }
+            State::Running { child, msg } => {
+                let child = *child;
+                let mut b = [0u8; 64];
+                match sys::read(fd, &mut b) {
+                    Ok(0) | Err(_) => {
+                        // The client is gone: so is its run (init dies with its supervisor by
+                        // PDEATHSIG, the pid namespace with init, and the run's cleaner removes
+                        // its cgroups). `reap` collects the child without a reply.
+                        let _ = sys::kill(child, libc::SIGKILL);
+                        false
+                    }
+                    Ok(n) => {
+                        msg.extend_from_slice(&b[..n]);
+                        while msg.len() >= 5 {
+                            let sig = i32::from_le_bytes(msg[1..5].try_into().unwrap());
+                            if msg[0] == proto::SIGNAL && FORWARDED.contains(&sig) {
+                                let _ = sys::kill(child, sig);
+                            }
+                            msg.drain(..5);
+                        }
+                        true
+                    }
                 }
             }
         }
     }
-}
 
-/// Overwrite a request's strings before they are freed (see `scrub`).
-fn wipe(req: Request) {
-    for s in req.args.into_iter().chain(req.env) {
-        let mut v = s.into_encoded_bytes();
-        scrub(&mut v);
+    /// Start the run of a complete request: in a ready slot of its key, else in a new
+    /// child. Then arm the key's next slots. Returns the pid whose exit is the run's.
+    fn launch(&mut self, peer: &Peer, mut req: Request, fds: Vec<Fd>) -> Result<i32, String> {
+        let key = Key::of(&req, peer, &fds[0]);
+        let entry = key.as_ref().and_then(|k| self.pool.entry(k, &req.env, &fds[0]));
+        let mut pid = None;
+        if let Some(i) = entry {
+            while let Some(slot) = self.pool.take_ready(i) {
+                if let Some(p) = hand(slot, &req, &fds) {
+                    pid = Some(p);
+                    break;
+                }
+            }
+        }
+        self.runs += 1;
+        let pid = match pid {
+            Some(p) => {
+                self.pooled += 1;
+                p
+            }
+            None => {
+                // Other clients' partial requests and keys must not be in the child's memory.
+                match fork().map_err(|e| format!("fork: {}", sandbox_core::error::strerror(e)))? {
+                    0 => {
+                        self.scrub_for(key.as_ref());
+                        become_client(req, fds, peer, self.served, self.dispatch, None)
+                    }
+                    child => child,
+                }
+            }
+        };
+        if let Some(i) = entry {
+            for _ in 0..self.pool.wanted(i) {
+                self.arm_slot(i);
+            }
+        }
+        pool::scrub_request(&mut req);
+        Ok(pid)
+    }
+
+    /// In a forked child: overwrite every other client's bytes in this copy of memory.
+    fn scrub_for(&mut self, key: Option<&Key>) {
+        for o in self.conns.values_mut() {
+            if let State::Reading { buf, .. } = &mut o.state {
+                scrub(buf);
+            }
+        }
+        self.pool.scrub_except(key);
+    }
+
+    /// Arm one more slot for entry `i`: the child its request would be, with placeholders
+    /// (/dev/null) at the client's descriptor numbers, stopping before the app's fork.
+    fn arm_slot(&mut self, i: usize) {
+        let Ok([mine, theirs]) = sys::socketpair_fds(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC) else {
+            return;
+        };
+        let e = &self.pool.entries[i];
+        let mut fds = vec![];
+        let Ok(cwd) = sys::dup_fd(e.cwd.raw()) else { return };
+        fds.push(cwd);
+        for _ in &e.key.req.fds {
+            match sys::open_fd(b"/dev/null", libc::O_RDWR | libc::O_CLOEXEC) {
+                Ok(f) => fds.push(f),
+                Err(_) => return,
+            }
+        }
+        let peer = Peer { pid: 0, uid: e.key.uid, gid: e.key.gid, groups: e.key.groups.clone() };
+        match fork() {
+            Ok(0) => {
+                drop(mine);
+                let key = self.pool.entries[i].key.clone();
+                let env = self.pool.entries[i].env.clone();
+                self.scrub_for(Some(&key));
+                become_client(Request { env, ..key.req }, fds, &peer, self.served, self.dispatch, Some(theirs))
+            }
+            Ok(pid) => self.pool.entries[i].slots.push(Slot { pid, sock: mine, ready: false }),
+            Err(_) => {}
+        }
     }
 }
 
-/// In the forked child: become the client's launcher, then run the launcher's path.
-fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispatch: Dispatch) -> ! {
+/// Give a request's descriptors (all but the directory) to a ready slot and wait for its
+/// answer. Some(pid): the slot took it; None: it was stale or gone (it ends by itself).
+fn hand(slot: Slot, req: &Request, fds: &[Fd]) -> Option<i32> {
+    let nums = &req.fds;
+    let data: Vec<u8> =
+        std::iter::once(nums.len() as i32).chain(nums.iter().copied()).flat_map(|n| n.to_le_bytes()).collect();
+    let raw: Vec<i32> = fds[1..].iter().map(Fd::raw).collect();
+    sys::send_with_fds(slot.sock.raw(), &data, &raw).ok()?;
+    // The slot checks its files, installs the descriptors and opens the reports: quick, but
+    // bounded, so that a stuck slot cannot stall the server.
+    let mut p = [libc::pollfd { fd: slot.sock.raw(), events: libc::POLLIN, revents: 0 }];
+    if !matches!(sys::poll(&mut p, 2000), Ok(1)) {
+        let _ = sys::kill(slot.pid, libc::SIGKILL);
+        return None;
+    }
+    let mut b = [0u8; 1];
+    match sys::read(slot.sock.raw(), &mut b) {
+        Ok(1) if b[0] == SLOT_ACCEPTED => Some(slot.pid),
+        _ => None,
+    }
+}
+
+/// In the forked child: become the client's launcher, then run the launcher's path (armed
+/// ahead, with `slot`).
+fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispatch: Dispatch, slot: Option<Fd>) -> ! {
     let fail = |what: &str, e: i32| -> ! {
         // The client's stderr is not in place yet for every failure: both get it.
         let msg = format!("sandbox: serve: {what}: {}\n", sandbox_core::error::strerror(e));
@@ -396,11 +547,14 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispa
     // Descriptors: the client's at their own numbers, nothing of the server's. First every
     // received one above all the numbers involved, then everything below closed, then each
     // put at its number.
-    let raw: Vec<i32> = fds.into_iter().map(Fd::into_raw).collect();
+    let mut raw: Vec<i32> = fds.into_iter().map(Fd::into_raw).collect();
+    let slot_raw = slot.map(Fd::into_raw);
+    raw.extend(slot_raw);
     let top = req.fds.iter().chain(&raw).copied().max().unwrap_or(2).max(2) + 1;
-    let moved: Vec<i32> =
+    let mut moved: Vec<i32> =
         raw.iter().map(|&f| sys::dup_above(f, top).unwrap_or_else(|e| fail("descriptors", e))).collect();
     let _ = sys::close_range(0, (top - 1) as u32, 0);
+    let slot = slot_raw.and_then(|_| moved.pop());
     let (cwd, rest) = moved.split_first().expect("a directory first");
     if let Err(e) = sys::fchdir(*cwd) {
         fail("working directory", e);
@@ -410,7 +564,16 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispa
             fail("descriptors", e);
         }
     }
-    let _ = sys::close_range(top as u32, u32::MAX, 0);
+    // Everything above the client's numbers goes, but the slot's socket.
+    match slot {
+        Some(s) => {
+            let _ = sys::close_range(top as u32, (s - 1) as u32, 0);
+            let _ = sys::close_range((s + 1) as u32, u32::MAX, 0);
+        }
+        None => {
+            let _ = sys::close_range(top as u32, u32::MAX, 0);
+        }
+    }
     // Signals as the client had them (the server blocks and ignores its own).
     for sig in 1..=64 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
@@ -458,5 +621,5 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispa
             std::env::set_var(std::ffi::OsStr::from_bytes(&b[..i]), std::ffi::OsStr::from_bytes(&b[i + 1..]));
         }
     }
-    dispatch(req.args, served)
+    dispatch(req.args, served, slot)
 }

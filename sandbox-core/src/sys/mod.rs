@@ -348,6 +348,10 @@ pub fn utimensat(dir: c_int, path: &[u8], times: &[libc::timespec; 2], flags: c_
     sc!(libc::SYS_utimensat, dir, ptr, times.as_ptr(), flags).map(drop)
 }
 /// A close-on-exec duplicate of `fd`.
+/// A close-on-exec duplicate of `fd` (numbered 3 or above), owned.
+pub fn dup_fd(fd: c_int) -> R<Fd> {
+    dup_above(fd, 3).map(|f| owned(f as usize))
+}
 /// A close-on-exec duplicate of `fd` numbered `min` or above.
 pub fn dup_above(fd: c_int, min: c_int) -> R<c_int> {
     sc!(libc::SYS_fcntl, fd, libc::F_DUPFD_CLOEXEC, min).map(|f| f as c_int)
