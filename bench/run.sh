@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: measure the sandbox against bare execution and its peers, in one run.
 #
-#   bench/run.sh            full run (about 15 minutes)
-#   bench/run.sh --quick    short run (about 4-5 minutes): fewer runs, shorter throughput
+#   bench/run.sh            full run (about 15-17 minutes)
+#   bench/run.sh --quick    short run (about 6 minutes): fewer runs, shorter throughput
 #
 # Needs root. Installs hyperfine, bubblewrap and firejail with apt-get when missing.
 # The server path is measured through two `sandbox --serve` servers of its own (default
