@@ -17,6 +17,10 @@ OUT, RESULTS = sys.argv[1], sys.argv[2]
 # /bin/true): quoted only for a peer that this run could not measure (not built here).
 ANCHOR_MS = {"isolate": 4.376, "bubblewrap": 5.021, "minijail": 5.389, "nsjail": 9.378, "firejail": 39.219, "bare": 0.754}
 PEER_ROWS = ("bwrap", "firejail", "isolate", "minijail0", "nsjail")
+# The server path's rows in the startup batches, and their throughput runs (run.sh: the
+# default server and the judge one, `sandbox --server SOCK …` as the client).
+SERVER_ROWS = {"sandbox --server": "serve", "sandbox --server --profile judge": "serve-judge"}
+SERVER_MISSING = "not measured: the server did not come up or its sanity run failed (see bench/out/serve-*.log, sanity-*server*.err)"
 
 
 def path(*p):
@@ -161,6 +165,9 @@ for kind, prog in (("true", "/bin/true"), ("hello", "hello_static")):
     if kind == "hello":
         emit("`hello_static` is static: ld.so never runs, so `env+LD_PRELOAD` loads nothing there (it is `env` again)."
              " minijail0 gets `--ambient` here (it refuses a static target with `-c` otherwise); isolate runs the copy in its box.", "")
+    for name in SERVER_ROWS:
+        if name not in by:
+            emit(f"- {name}: {SERVER_MISSING}.", "")
     missing = [p for p in PEER_ROWS if p not in by]
     status = {p[0]: p[2] for p in peers}
     for p in missing:
@@ -191,6 +198,16 @@ if startup.get("true"):
                 "≤ 2.5× bare, faster than every peer",
                 f"{s:.2f} ms = {s / bare:.1f}× bare ({bare:.2f} ms); " + ", ".join(f"{k} {v:.2f}" for k, v in peers_here.items()),
                 "PASS" if ok else "FAIL",
+            )
+        )
+    sv = by.get("sandbox --server", {}).get("median")
+    if bare:
+        summary.append(
+            (
+                "startup `sandbox --server SOCK -- /bin/true` (issue 13)",
+                "≤ 2.5× bare",
+                f"{sv:.2f} ms = {sv / bare:.1f}× bare ({bare:.2f} ms); plain launcher {f(s)} ms" if sv else SERVER_MISSING,
+                ("PASS" if sv <= 2.5 * bare else "FAIL") if sv else "FAIL",
             )
         )
 
@@ -441,7 +458,7 @@ if rows:
 
 # --- throughput ----------------------------------------------------------------------------
 tp = {}
-for name in ("bare", "sandbox", "judge", "bwrap", "isolate", "minijail0", "nsjail", "serve-proto"):
+for name in ("bare", "sandbox", "judge", "serve", "serve-judge", "bwrap", "isolate", "minijail0", "nsjail", "serve-proto"):
     try:
         with open(path(f"tput_{name}.json")) as fh:
             tp[name] = json.load(fh)
@@ -472,13 +489,20 @@ if tp:
         )
     table(["command", "seconds", "runs/s", "ok", "failed", "runs/s first / last window", "× bare", "load avg before → after"], out)
     emit(
-        "Order: as in the table, 3 s apart (`judge` is `sandbox --profile judge`; isolate uses one box per worker)."
+        "Order: as in the table, 3 s apart (`judge` is `sandbox --profile judge`; `serve` and `serve-judge` are"
+        " `sandbox --server SOCK` against the default server and the judge one, `serve-proto` the prototype of section 3j;"
+        " isolate uses one box per worker)."
         " A falling last window or a rising load average is the kernel's asynchronous namespace teardown falling behind.",
         "",
     )
     if "sandbox" in tp:
         r = tp["sandbox"]["runs_per_s"]
         summary.append(("throughput `sandbox -- /bin/true`, 2 workers", "≥ 1000 runs/s", f"{r:.1f} runs/s (failed {tp['sandbox']['failed']})", "PASS" if r >= 1000 else "FAIL"))
+    if "serve" in tp:
+        r = tp["serve"]["runs_per_s"]
+        summary.append(("throughput `sandbox --server SOCK -- /bin/true`, 2 workers (issue 13)", "≥ 1000 runs/s", f"{r:.1f} runs/s (failed {tp['serve']['failed']})", "PASS" if r >= 1000 else "FAIL"))
+    else:
+        summary.append(("throughput `sandbox --server SOCK -- /bin/true`, 2 workers (issue 13)", "≥ 1000 runs/s", SERVER_MISSING, "FAIL"))
 
 # --- issue 13: the launcher beside the peers, and its targets --------------------------------
 i13 = []
@@ -490,13 +514,18 @@ if startup.get("true"):
         ("bare", "bare `/bin/true`"),
         ("sandbox", "`sandbox -- /bin/true` (default)"),
         ("sandbox --profile judge", "`sandbox --profile judge`"),
+        ("sandbox --server", "`sandbox --server SOCK -- /bin/true` (default server)"),
+        ("sandbox --server --profile judge", "`sandbox --server SOCK --profile judge` (judge server)"),
         ("bwrap", "bwrap"),
         ("isolate", "isolate --run (box made beforehand)"),
         ("minijail0", "minijail0"),
         ("nsjail", "nsjail -Mo"),
     ):
         r = by.get(name)
-        t = tp.get({"sandbox --profile judge": "judge"}.get(name, name))
+        t = tp.get({"sandbox --profile judge": "judge", **SERVER_ROWS}.get(name, name))
+        if r is None and name in SERVER_ROWS:
+            rows13.append([label, SERVER_MISSING, "", "", f(t["runs_per_s"], 0) if t else "not measured", str(t["failed"]) if t else ""])
+            continue
         if r is None:
             st_ = {p[0]: p[2] for p in peers}.get({"bwrap": "bubblewrap", "minijail0": "minijail"}.get(name, name), "")
             why = {"not built": "not measured: not built (see bench/README.md)", "unavailable": "not measured: not installed"}.get(st_, "not measured: sanity run failed")
@@ -512,7 +541,6 @@ if startup.get("true"):
                 str(t["failed"]) if t else "",
             ]
         )
-    rows13.append(["server path (`sandbox serve`)", "not built yet", "", "", "not built yet", ""])
     srv = {r["name"]: r for r in hyperfine_rows("serve.json")}
     if srv.get("server prototype"):
         r, b = srv["server prototype"], srv.get("bare", {}).get("median")
@@ -537,21 +565,67 @@ if startup.get("true"):
     mj = by.get("minijail0", {}).get("median")
     t_sb = tp.get("sandbox", {}).get("runs_per_s")
     t_jd = tp.get("judge", {}).get("runs_per_s")
+    sv_r = by.get("sandbox --server")
+    sj_r = by.get("sandbox --server --profile judge")
+    sv = sv_r["median"] if sv_r else None
+    sj = sj_r["median"] if sj_r else None
+    t_sv = tp.get("serve", {}).get("runs_per_s")
+    t_sj = tp.get("serve-judge", {}).get("runs_per_s")
     tgt = []
     proto = ""
     if srv.get("server prototype") and srv.get("bare"):
-        proto = f"; the prototype of its pool (probe/serve, less containment) is {srv['server prototype']['median'] / srv['bare']['median']:.1f}× bare"
-    tgt.append(("startup through the server ≤ 2.5× bare", "not measurable yet: `sandbox serve` is not built" + (f" (2.5× bare = {2.5 * bare:.2f} ms; the plain launcher is {sb / bare:.1f}× bare{proto})" if bare and sb else ""), "not measurable"))
+        proto = f"; the prototype of a pool (probe/serve, less containment, own batch) is {srv['server prototype']['median'] / srv['bare']['median']:.1f}× bare"
+    if sv is not None and bare:
+        bmin = by["bare"]["min"]
+        tgt.append(
+            (
+                "startup through the server ≤ 2.5× bare",
+                f"`sandbox --server SOCK -- /bin/true` {sv:.2f} ms = {sv / bare:.2f}× bare ({bare:.2f} ms; 2.5× bare = {2.5 * bare:.2f} ms);"
+                f" min {sv_r['min']:.2f} vs bare's min {bmin:.2f} ({sv_r['min'] / bmin:.2f}×)"
+                + (f"; judge server {sj:.2f} ms = {sj / bare:.2f}× bare" if sj else "")
+                + (f"; the plain launcher is {sb / bare:.2f}× bare" if sb else "")
+                + proto,
+                "met" if sv <= 2.5 * bare else "missed",
+            )
+        )
+    else:
+        tgt.append(("startup through the server ≤ 2.5× bare", SERVER_MISSING + (f" (2.5× bare = {2.5 * bare:.2f} ms{proto})" if bare else ""), "not measurable"))
     if sb is not None and iso is not None:
-        tgt.append(("plain launcher below isolate's median", f"{sb:.2f} ms vs isolate {iso:.2f} ms ({sb / iso:.2f}×)" + (f"; minijail0 {mj:.2f} ms" if mj else ""), "met" if sb < iso else "missed"))
+        tgt.append(
+            (
+                "plain launcher below isolate's median",
+                f"{sb:.2f} ms vs isolate {iso:.2f} ms ({sb / iso:.2f}×)"
+                + (f"; minijail0 {mj:.2f} ms" if mj else "")
+                + (f"; through the server {sv:.2f} ms ({sv / iso:.2f}× isolate)" if sv else ""),
+                "met" if sb < iso else "missed",
+            )
+        )
     else:
         tgt.append(("plain launcher below isolate's median", "isolate not measured in this run", "not measurable"))
-    if t_sb is not None:
-        tgt.append(("≥ 1000 runs/s (2 workers; the issue asks it through the server)", f"launcher {t_sb:.0f} runs/s, judge profile {f(t_jd, 0)}; server not built", "missed" if t_sb < 1000 else "met (launcher)"))
+    launcher_tp = f"launcher {f(t_sb, 0)} runs/s, judge profile {f(t_jd, 0)}"
+    if t_sv is not None:
+        tgt.append(
+            (
+                "≥ 1000 runs/s through the server with two workers",
+                f"server {t_sv:.0f} runs/s (failed {tp['serve']['failed']}), judge server {f(t_sj, 0)}; {launcher_tp}",
+                "met" if t_sv >= 1000 else "missed",
+            )
+        )
+    else:
+        tgt.append(("≥ 1000 runs/s through the server with two workers", f"{SERVER_MISSING}; {launcher_tp}", "not measurable"))
+
+    def within15(name, j, d_, tj, td):
+        d = (j / d_ - 1) * 100
+        dt = f"; throughput {(tj / td - 1) * 100:+.0f}% ({tj:.0f} vs {td:.0f} runs/s)" if td and tj else ""
+        ok = d <= 15 and (not (td and tj) or tj >= td * 0.85)
+        return (name, f"startup {j:.2f} vs {d_:.2f} ms ({d:+.0f}%){dt}", "met" if ok else "missed")
+
     if sb and jd:
-        d = (jd / sb - 1) * 100
-        dt = f"; throughput {(t_jd / t_sb - 1) * 100:+.0f}%" if t_sb and t_jd else ""
-        tgt.append(("judge profile within 15% of the default", f"startup {jd:.2f} vs {sb:.2f} ms ({d:+.0f}%){dt}", "met" if d <= 15 and (not (t_sb and t_jd) or t_jd >= t_sb * 0.85) else "missed"))
+        tgt.append(within15("judge profile within 15% of the default", jd, sb, t_jd, t_sb))
+    if sv and sj:
+        tgt.append(within15("judge profile within 15% of the default, through the server (judge server vs default server)", sj, sv, t_sj, t_sv))
+    elif sb and jd:
+        tgt.append(("judge profile within 15% of the default, through the server (judge server vs default server)", SERVER_MISSING, "not measurable"))
     i13 += ["| issue-13 target | measured | verdict |", "|---|---|---|"]
     i13 += [f"| {a} | {b} | {c} |" for a, b, c in tgt]
     i13 += ["", "The directions of issue 13 (jail template, pre-made network namespaces, cgroup attach ahead) are measured by the probes below; conclusions in [DIRECTIONS.md](DIRECTIONS.md).", ""]
@@ -597,6 +671,11 @@ emit(
     "- minijail0: `" + meta.get("minijail_args", "") + " X` (`--ambient` added for hello_static)",
     "- nsjail: `" + meta.get("nsjail_args", "") + " X`",
     "- judge: `$S --profile judge --workdir $OUT/judge-box -- X` (a judge-sized work dir holding one binary: the profile's --disk/--inodes copy it in and sync it back every run)",
+    "- servers: `" + meta.get("serve_args", "$S --serve $OUT/serve.sock").replace(OUT, "$OUT") + "` (default policy) and `"
+    + meta.get("serve_judge_args", "").replace(OUT, "$OUT") + "` (the judge profile as the ceiling), with their defaults (no pool option);"
+    " started before the startup rows and again before their throughput rows, stopped with SIGTERM after them",
+    "- sandbox --server: `$S --server $OUT/serve.sock -- X`; sandbox --server --profile judge: `$S --server $OUT/serve-judge.sock --profile judge --workdir $OUT/judge-box -- X`"
+    " (the launcher rows' command lines, run by the server instead)",
     "- cgroup: `$S --memory 256M --pids 64 -- /bin/true` vs `$S -- /bin/true`",
     "- steps: `$S -v [--seccomp strict | --memory 256M --pids 64] -- /bin/true` (stderr parsed)",
     f"- syscall: `$OUT/getppid_loop {meta.get('sys_n')}`, `$S --seccomp MODE -- $OUT/getppid_loop N`, bwrap line + `/bench/getppid_loop N`",
@@ -604,9 +683,9 @@ emit(
     "- RSS: `$S -- /bin/sleep 1 &` then `/proc/$!/status`",
     "- pipe: `bench/pipe.sh` (bare, `$S --`, `$S --output 1G --` of `head -c 500M /dev/zero | wc -c`)",
     "- overshoot: `$S -q --time 0.5 --report R -- $OUT/spin`, `$S -q --wall-time 0.3 --report R -- /bin/sleep 5`",
-    f"- throughput: `$OUT/runloop {meta.get('tput_workers')} {meta.get('tput_sb')} -- $S -- /bin/true`, `runloop {meta.get('tput_workers')} {meta.get('tput_peer')} -- /bin/true`, `runloop … -- <bwrap line> /bin/true`",
+    f"- throughput: `$OUT/runloop {meta.get('tput_workers')} {meta.get('tput_sb')} -- $S -- /bin/true` (also the judge line and both `--server` lines), `runloop {meta.get('tput_workers')} {meta.get('tput_peer')} -- /bin/true`, `runloop … -- <bwrap line> /bin/true`",
     "",
-    "Raw data: `bench/out/` (hyperfine JSON `startup_*.json`, `cgroup.json`; `steps/`, `syscall.tsv`, `compute.tsv`, `rss.tsv`, `overshoot/`, `tput_*.json`).",
+    "Raw data: `bench/out/` (hyperfine JSON `startup_*.json`, `cgroup.json`, `serve.json`; `steps/`, `syscall.tsv`, `compute.tsv`, `rss.tsv`, `overshoot/`, `tput_*.json`; the servers' stderr in `serve-*.log`).",
     "",
 )
 

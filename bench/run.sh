@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh: measure the sandbox against bare execution and its peers, in one run.
 #
-#   bench/run.sh            full run (about 15 minutes)
-#   bench/run.sh --quick    short run (about 4-5 minutes): fewer runs, shorter throughput
+#   bench/run.sh            full run (about 15-17 minutes)
+#   bench/run.sh --quick    short run (about 6 minutes): fewer runs, shorter throughput
 #
 # Needs root. Installs hyperfine, bubblewrap and firejail with apt-get when missing.
+# The server path is measured through two `sandbox --serve` servers of its own (default
+# policy, judge profile) on sockets in bench/out/, stopped again before the end.
 # Raw data goes to bench/out/ (gitignored); bench/RESULTS.md is rewritten at the end.
 # Environment overrides: SANDBOX_BIN, SANDBOX_LIB (default: target/release of this tree);
 # the peers built from their sources (bench/README.md, "Peers"): PEERS (default /opt/peers),
@@ -15,7 +17,7 @@ QUICK=0
 for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument: $a" >&2; exit 2 ;;
     esac
 done
@@ -48,24 +50,34 @@ note() { printf '   %s\n' "$*" >&2; }
 # --- cleanup: only what this script started --------------------------------------------
 BG_PIDS=()
 ISOLATE_BOXES=()
+SERVE_SOCKS=() # sockets of the servers this script started (removed here if one was left)
 cleanup() {
     local p
     for p in "${BG_PIDS[@]:-}"; do
         [ -n "$p" ] && kill "$p" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    for p in "${SERVE_SOCKS[@]:-}"; do
+        [ -n "$p" ] && rm -f "$p"
+    done
     for p in "${ISOLATE_BOXES[@]:-}"; do
         [ -n "$p" ] && "$ISOLATE" --box-id="$p" --cleanup >/dev/null 2>&1 || true
     done
 }
 trap cleanup EXIT
+# forget PID: drop it from BG_PIDS once waited for (exactly: a pattern would also cut longer pids)
+forget() {
+    local p keep=()
+    for p in "${BG_PIDS[@]:-}"; do [ -n "$p" ] && [ "$p" != "$1" ] && keep+=("$p"); done
+    BG_PIDS=("${keep[@]:-}")
+}
 trap 'exit 130' INT TERM
 
 # (other users' runs may remove their cgroups while find walks them: not an error)
 cg_snapshot() { { find /sys/fs/cgroup -name 'sandbox*' 2>/dev/null | while read -r d; do find "$d" -type d 2>/dev/null; done; } | sort || true; }
 
 mkdir -p "$OUT"
-rm -rf "$OUT/steps" "$OUT/overshoot" "$OUT/rss" "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.tsv
+rm -rf "$OUT/steps" "$OUT/overshoot" "$OUT/rss" "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.tsv "$OUT"/serve-*.log
 mkdir -p "$OUT/steps" "$OUT/overshoot"
 CG_BEFORE=$(cg_snapshot)
 T_START=$(date +%s)
@@ -143,6 +155,9 @@ HELLO=$OUT/hello_static
 # per-submission dir), not in the whole of $OUT (about 300 files).
 JBOX=$OUT/judge-box
 rm -rf "$JBOX" && mkdir -p "$JBOX" && cp "$HELLO" "$JBOX/"
+# The sockets of the two servers of the server rows (section "the server path" below).
+SERVE_SOCK=$OUT/serve.sock
+SERVE_JSOCK=$OUT/serve-judge.sock
 
 # The peers' command lines, as in /work/shared/research/perf-anchors.md. bwrap sees the
 # helpers read-only at /bench.
@@ -152,7 +167,8 @@ FIREJAIL_ARGS="$FIREJAIL --quiet --noprofile --net=none --ipc-namespace --hostna
 # /bin/true each can give). isolate runs in a box made beforehand (one per concurrent
 # worker: {W} is the worker's index in runloop, box 0 for startup); the helpers are copied
 # into the box. minijail0 needs --ambient for a static target (it refuses -c without it).
-# The server path (sandbox serve, issue 13) has no row yet: it is not built.
+# The server path (issue 13) has its own rows: `sandbox --server SOCK` against a default
+# server and against a judge one (serve_start below).
 ISOLATE_ARGS="$ISOLATE --box-id=0 --silent --run --"
 # Command lines are strings split like a shell would (hyperfine -N does the same), so the
 # maps stay one argument each.
@@ -189,6 +205,8 @@ fi
     echo "isolate_args=$ISOLATE_ARGS"
     echo "minijail_args=$MINIJAIL_ARGS"
     echo "nsjail_args=$NSJAIL_ARGS"
+    echo "serve_args=\$S --serve $SERVE_SOCK"
+    echo "serve_judge_args=\$S --serve $SERVE_JSOCK --profile judge --workdir $JBOX"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "other_procs_start=$(ps -eo stat=,comm= | awk '$1 ~ /^R/' | wc -l) runnable; top CPU: $(ps -eo pcpu=,comm= --sort=-pcpu | head -5 | awk '{printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1}')"
     echo "warmup=$WARMUP"; echo "runs=$RUNS"
@@ -221,6 +239,60 @@ sanity() {
     return 1
 }
 
+# --- the server path: `sandbox --serve` (default policy, and the judge profile) ----------
+# Two servers on owner-only sockets under $OUT, started with the defaults (no pool options):
+# one with the default policy, one with `--profile judge --workdir $JBOX` as its ceiling. A
+# client runs the same command line as the launcher row it is compared with, plus
+# `--server SOCK`. They run only around the rows that use them (startup, throughput), and
+# stop by SIGTERM (the server removes its socket and exits 0); anything else is a failure.
+SERVE_PID="" SERVE_JPID="" SERVED_PID=""
+SERVE_UP=0
+# connected SOCKET: does connect() to it succeed (the server's readiness)?
+connected() { python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$1" 2>/dev/null; }
+serve_one() { # serve_one NAME SOCKET [POLICY OPTIONS]: sets SERVED_PID (no subshell: the
+    # server must be this shell's child, for wait and for cleanup)
+    local name=$1 sock=$2; shift 2
+    rm -f "$sock"
+    SERVE_SOCKS+=("$sock")
+    "$S" --serve "$sock" "$@" >>"$OUT/serve-$name.log" 2>&1 &
+    SERVED_PID=$!
+    BG_PIDS+=("$SERVED_PID")
+    local i
+    for i in $(seq 100); do
+        connected "$sock" && return 0
+        kill -0 "$SERVED_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    note "FAILED: server $name did not come up on $sock (see $OUT/serve-$name.log)"
+    echo "serve-$name $S --serve $sock $*" >>"$OUT/failed.txt"
+    return 1
+}
+serve_start() { # serve_start WHAT: both servers, and a sanity run of each client row
+    SERVE_UP=0
+    serve_one default "$SERVE_SOCK" || { SERVE_PID=$SERVED_PID; FAILED=1; return 1; }
+    SERVE_PID=$SERVED_PID
+    serve_one judge "$SERVE_JSOCK" --profile judge --workdir "$JBOX" || { SERVE_JPID=$SERVED_PID; FAILED=1; return 1; }
+    SERVE_JPID=$SERVED_PID
+    sanity "server-$1" "$S" --server "$SERVE_SOCK" -- /bin/true || { FAILED=1; return 1; }
+    sanity "server-judge-$1" "$S" --server "$SERVE_JSOCK" --profile judge --workdir "$JBOX" -- /bin/true || { FAILED=1; return 1; }
+    SERVE_UP=1
+}
+serve_stop() { # SIGTERM, wait; a server that does not exit 0 or leaves its socket fails the run
+    local pid sock rc
+    for pid in "$SERVE_PID" "$SERVE_JPID"; do
+        [ -n "$pid" ] || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        rc=0; wait "$pid" 2>/dev/null || rc=$?
+        forget "$pid"
+        [ "$rc" = 0 ] || { note "a server (pid $pid) exited $rc on SIGTERM (see $OUT/serve-*.log)"; FAILED=1; }
+    done
+    SERVE_PID="" SERVE_JPID="" SERVE_UP=0
+    for sock in "$SERVE_SOCK" "$SERVE_JSOCK"; do
+        [ -e "$sock" ] && { note "a server left its socket $sock behind"; rm -f "$sock"; FAILED=1; }
+    done
+    return 0
+}
+
 # --- 3a. startup -------------------------------------------------------------------------
 startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
     local kind=$1 prog=$2 bprog=${3:-$2}
@@ -237,6 +309,10 @@ startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
         "sandbox|$S -- $prog"
         "sandbox --profile judge|$S --profile judge --workdir $JBOX -- $jprog"
         "sandbox --seccomp strict|$S --seccomp strict -- $prog"
+    )
+    [ "$SERVE_UP" = 1 ] && rows+=(
+        "sandbox --server|$S --server $SERVE_SOCK -- $prog"
+        "sandbox --server --profile judge|$S --server $SERVE_JSOCK --profile judge --workdir $JBOX -- $jprog"
     )
     [ "$HAVE_BWRAP" = 1 ] && rows+=("bwrap|$BWRAP_ARGS $bprog")
     [ "$HAVE_FIREJAIL" = 1 ] && rows+=("firejail|$FIREJAIL_ARGS $prog")
@@ -256,10 +332,13 @@ startup() { # startup KIND PROGRAM [PROGRAM-IN-BWRAP]
     done
     "${hf[@]}" >"$OUT/startup_$kind.txt" 2>&1 || { note "hyperfine failed (see $OUT/startup_$kind.txt)"; FAILED=1; }
 }
+log "3a. startup: servers (sandbox --serve: default, judge)"
+serve_start startup || true
 log "3a. startup: /bin/true ($RUNS runs)"; loadavg startup_true
 startup true /bin/true
 log "3a. startup: hello_static ($RUNS runs)"; loadavg startup_hello
 startup hello "$HELLO" /bench/hello_static
+serve_stop
 
 # --- 3b. cgroup cost ---------------------------------------------------------------------
 log "3b. cgroup cost ($RUNS runs)"; loadavg cgroup
@@ -324,7 +403,7 @@ for i in $(seq "$RSS_RUNS"); do
             END {printf "%s\t%s\t%s\t%s\t%s\n", pid, name, ppid, rss, hwm}' "/proc/$pid/status" >>"$OUT/rss.tsv"
     fi
     wait "$pid" || { note "sandbox -- sleep 1 failed"; FAILED=1; }
-    BG_PIDS=("${BG_PIDS[@]/$pid}")
+    forget "$pid"
 done
 
 # --- 3g. limit overshoot -----------------------------------------------------------------
@@ -369,6 +448,11 @@ log "3h. throughput: $TPUT_WORKERS workers, sandbox ${TPUT_SB}s, bare and peers 
 throughput bare "$TPUT_PEER" /bin/true
 throughput sandbox "$TPUT_SB" "$S" -- /bin/true
 throughput judge "$TPUT_SB" "$S" --profile judge --workdir "$JBOX" -- /bin/true
+if serve_start throughput; then
+    throughput serve "$TPUT_SB" "$S" --server "$SERVE_SOCK" -- /bin/true
+    throughput serve-judge "$TPUT_SB" "$S" --server "$SERVE_JSOCK" --profile judge --workdir "$JBOX" -- /bin/true
+fi
+serve_stop
 peer_tput() { # peer_tput NAME COMMAND-LINE (split like the startup rows)
     local -a argv
     eval "argv=($2)"
@@ -397,11 +481,13 @@ if [ -x "$OUT/probe/serve" ] && [ -x "$OUT/probe/client" ]; then
     fi
     kill -TERM "$SRV" 2>/dev/null || true
     wait "$SRV" 2>/dev/null || true
-    BG_PIDS=("${BG_PIDS[@]/$SRV}")
+    forget "$SRV"
     [ -e "$SOCK" ] && { note "probe/serve left its socket behind"; rm -f "$SOCK"; FAILED=1; }
 fi
 [ -s "$OUT/tput_sandbox.json" ] || FAILED=1
 [ -s "$OUT/tput_judge.json" ] || FAILED=1
+[ -s "$OUT/tput_serve.json" ] || FAILED=1
+[ -s "$OUT/tput_serve-judge.json" ] || FAILED=1
 
 # --- 4. leftovers and report -------------------------------------------------------------
 log "4. leftovers and report"
