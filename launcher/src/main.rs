@@ -181,10 +181,9 @@ fn dispatch(action: cli::Action, served: Option<&Served>, slot: Option<i32>) -> 
         }
     }
     // What arming ahead cannot do (sandbox-core/src/pool.rs, launcher/src/serve/pool.rs):
-    // copy the work dir (--disk), tell which of fds 1 and 2 are one file (--output), or show
-    // the client its step lines (-v).
-    let l = &policy.limits;
-    if let (Some(fd), true) = (slot, policy.verbose || l.output.is_some() || l.disk.is_some() || l.inodes.is_some()) {
+    // show the client its step lines (-v). A --disk copy waits for the request, unless a
+    // descriptor must point into it (--keep-fd, a script read through /dev/fd): see below.
+    if let (Some(fd), true) = (slot, policy.verbose) {
         unpoolable(fd)
     }
 
@@ -256,6 +255,10 @@ fn dispatch(action: cli::Action, served: Option<&Served>, slot: Option<i32>) -> 
     // the program the default a shell would (`prog | head` ends it by SIGPIPE, not EPIPE).
     let _ = sandbox_core::sys::signal_disposition(libc::SIGPIPE, sandbox_core::sys::Disposition::Default);
     if let Some(fd) = slot {
+        let l = &policy.limits;
+        if (l.disk.is_some() || l.inodes.is_some()) && (!policy.keep_fds.is_empty() || script) {
+            unpoolable(fd)
+        }
         // What of the environment this run depends on, for the server to match requests.
         let f = serve::pool::EnvFilter { inherit: policy.inherit_env, keep: policy.keep_env.clone() };
         if sandbox_core::sys::write_all(fd, &f.msg()).is_err() {

@@ -35,7 +35,14 @@ pub fn pipes(run: &mut Run<Setup>) -> Result<()> {
             // A closed descriptor stays closed: there is nothing to bound.
             continue;
         };
-        if fd == 2 && out.w[0].is_some() && st1.is_some_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino) {
+        // Armed ahead (pool.rs), fds 1 and 2 are placeholders: which are one file is told
+        // at the request (`share_at_request`).
+        let pooled = run.target.pool.is_some();
+        if !pooled
+            && fd == 2
+            && out.w[0].is_some()
+            && st1.is_some_and(|a| a.st_dev == st.st_dev && a.st_ino == st.st_ino)
+        {
             out.shared = true;
             continue;
         }
@@ -46,6 +53,25 @@ pub fn pipes(run: &mut Run<Setup>) -> Result<()> {
         out.w[(fd - 1) as usize] = Some(w);
     }
     Ok(())
+}
+
+/// Supervisor of a run armed ahead, at its request (its fds 1 and 2 are the client's now):
+/// whether fd 2 is the same file as fd 1, so that both go through the first pipe (the
+/// second pipe's reader is dropped). init is told the same (`pool.rs`).
+pub fn share_at_request(out: &mut OutputPipes) -> bool {
+    let same = matches!((sys::fstat(1), sys::fstat(2)), (Ok(a), Ok(b)) if a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+    let shared = same && out.r[0].is_some() && out.r[1].is_some();
+    if shared {
+        out.r[1] = None;
+        out.shared = true;
+    }
+    shared
+}
+
+/// init of a run armed ahead: fd 2 writes to the first pipe too.
+pub fn share_in_init(out: &mut OutputPipes) {
+    out.w[1] = None;
+    out.shared = true;
 }
 
 /// init: only the supervisor may hold the read ends, so that a reader that goes away

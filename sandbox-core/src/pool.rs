@@ -74,6 +74,10 @@ pub fn request(run: &mut Run<Supervisor>) -> Result<()> {
         let what = alloc::format!("{} changed since the run was armed", alloc::string::String::from_utf8_lossy(path));
         return Err(Error::msg("request", what));
     }
+    // From here on the run is the client's: what fails now fails its run (with its stderr
+    // and report), as it would have unpooled, and is not retried by the server.
+    sys::write_all(pool.slot, b"A").map_err(|e| Error::new("request", "accept", e))?;
+    sys::close(pool.slot);
     // The client's descriptors take the placeholders' numbers, here and in init (the app
     // inherits init's); numbers the run does not pass are dropped.
     let (mut keep_n, mut keep_fd) = (Vec::new(), Vec::new());
@@ -86,10 +90,10 @@ pub fn request(run: &mut Run<Supervisor>) -> Result<()> {
     }
     run.s.reports = report::open_files(run.policy)?;
     run.restart_clock();
+    crate::workdisk_step::fill(run)?;
+    let shared = crate::output::share_at_request(&mut run.s.output);
     send_fds(park.raw(), &keep_n, &keep_fd, "request")?;
-    sys::write_all(pool.slot, b"A").map_err(|e| Error::new("request", "accept", e))?;
-    sys::close(pool.slot);
-    Ok(())
+    sys::write_all(park.raw(), &[shared as u8]).map_err(|e| Error::new("request", "send", e))
 }
 
 /// init, before the app's fork: park until the request's descriptors arrive.
@@ -102,6 +106,13 @@ pub fn park(run: &mut Run<Init>) -> Result<()> {
     let (nums, fds) = recv_fds(park.raw(), "park")?;
     for (n, fd) in nums.iter().zip(&fds) {
         sys::dup3(fd.raw(), *n, 0).map_err(|e| Error::new("park", alloc::format!("descriptor {n}"), e))?;
+    }
+    // Whether the client's fds 1 and 2 are one file (--output: one relay pipe for both).
+    let mut shared = [0u8; 1];
+    match sys::read(park.raw(), &mut shared) {
+        Ok(1) if shared[0] == 1 => crate::output::share_in_init(&mut run.s.app.output),
+        Ok(1) => {}
+        _ => return Err(Error::msg("park", "the supervisor went away")),
     }
     Ok(())
 }

@@ -232,6 +232,21 @@ pub struct Ask<'a> {
 /// Make the tmpfs, copy the work dir in: the sync-back state, a close-on-exec duplicate of
 /// the mount fd for init (fs.rs attaches it at the work dir's path), and the work dir note.
 pub fn make(a: Ask) -> Result<(Disk, c_int, String)> {
+    let limits = a.limits.clone();
+    let w = a.workdir.to_vec();
+    let (mut d, child) = make_empty(a)?;
+    match d.fill(&w, &limits) {
+        Ok(note) => Ok((d, child, note)),
+        Err(e) => {
+            sys::close(child);
+            Err(e)
+        }
+    }
+}
+
+/// The tmpfs alone, empty: a run armed ahead (pool.rs) fills it at its request, since the
+/// work dir may change in between. Same results as `make` otherwise.
+pub fn make_empty(a: Ask) -> Result<(Disk, c_int)> {
     let w = a.workdir;
     let host = sys::open(w, libc::O_RDONLY | libc::O_DIRECTORY).ctx("workdisk", &format!("work dir {}", show(w)))?;
     let fail = |e: Error| {
@@ -269,52 +284,66 @@ pub fn make(a: Ask) -> Result<(Disk, c_int, String)> {
         ))
     })?;
     d.mnt = mnt;
-    let mut count = (1u64, 0u64);
-    let copied = open_dir(mnt, b".").and_then(|t| {
-        let r = d.copy_in(host, t, b"", 0, &mut count);
-        sys::close(t);
-        r
-    });
-    if let Err(e) = copied {
-        sys::close(mnt);
-        sys::close(host);
-        let l = a.limits;
-        let lim = match (l.disk, l.inodes) {
-            (Some(s), Some(n)) => format!("--disk {s} / --inodes {n}"),
-            (Some(s), None) => format!("--disk {s}"),
-            (None, n) => format!("--inodes {}", n.unwrap_or(0)),
-        };
-        let what = if is_enospc(e) {
-            format!(
-                "work dir {} does not fit in {lim} (copied {} inodes, {} bytes before it ran out)",
-                show(w),
-                count.0,
-                count.1
-            )
-        } else {
-            format!("copy the work dir {} into its tmpfs", show(w))
-        };
-        return Err(Error::new("workdisk", what, e));
-    }
-    d.point_inherited_at_copies()?;
     let child = sys::dup_cloexec(mnt).ctx("workdisk", "dup mount fd")?;
-    let l = a.limits;
-    let limit = |v: Option<u64>| v.map_or_else(|| String::from("unbounded"), |v| format!("{v}"));
-    let note = format!(
-        "tmpfs copy (disk {} bytes, inodes {}; {} inodes, {} bytes copied in{}), synced back after the run",
-        limit(l.disk),
-        limit(l.inodes),
-        count.0,
-        count.1,
-        if map_owner { "; the caller's files are the run's uid's" } else { "" }
-    );
-    if d.verbose {
-        for n in &d.notes {
-            let _ = sys::write_all(2, format!("sandbox: workdisk: {n}\n").as_bytes());
+    Ok((d, child))
+}
+
+impl Disk {
+    /// Copy the work dir `w` into the (empty) tmpfs: the work dir note. On failure the
+    /// tmpfs is given up (nothing will be synced back).
+    pub fn fill(&mut self, w: &[u8], l: &Limits) -> Result<String> {
+        let (host, mnt) = (self.host, self.mnt);
+        let mut count = (1u64, 0u64);
+        let copied = open_dir(mnt, b".").and_then(|t| {
+            let r = self.copy_in(host, t, b"", 0, &mut count);
+            sys::close(t);
+            r
+        });
+        if let Err(e) = copied {
+            sys::close(mnt);
+            sys::close(host);
+            (self.host, self.mnt) = (-1, -1);
+            let lim = match (l.disk, l.inodes) {
+                (Some(s), Some(n)) => format!("--disk {s} / --inodes {n}"),
+                (Some(s), None) => format!("--disk {s}"),
+                (None, n) => format!("--inodes {}", n.unwrap_or(0)),
+            };
+            let what = if is_enospc(e) {
+                format!(
+                    "work dir {} does not fit in {lim} (copied {} inodes, {} bytes before it ran out)",
+                    show(w),
+                    count.0,
+                    count.1
+                )
+            } else {
+                format!("copy the work dir {} into its tmpfs", show(w))
+            };
+            return Err(Error::new("workdisk", what, e));
         }
+        self.point_inherited_at_copies()?;
+        let limit = |v: Option<u64>| v.map_or_else(|| String::from("unbounded"), |v| format!("{v}"));
+        let note = format!(
+            "tmpfs copy (disk {} bytes, inodes {}; {} inodes, {} bytes copied in{}), synced back after the run",
+            limit(l.disk),
+            limit(l.inodes),
+            count.0,
+            count.1,
+            if self.map_owner { "; the caller's files are the run's uid's" } else { "" }
+        );
+        if self.verbose {
+            for n in &self.notes {
+                let _ = sys::write_all(2, format!("sandbox: workdisk: {n}\n").as_bytes());
+            }
+        }
+        self.notes.clear();
+        Ok(note)
     }
-    d.notes.clear();
-    Ok((d, child, note))
+
+    /// Whether a descriptor the program inherits must be pointed at its copy (then the
+    /// copy must exist before init forks the app: such a run is not armed ahead).
+    pub fn has_inherited(&self) -> bool {
+        !self.inherited.is_empty()
+    }
 }
 
 /// The read-only regular files the program inherits as descriptors: the `#!` script the

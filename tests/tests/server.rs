@@ -436,3 +436,69 @@ fn armed_runs_leave_nothing_when_the_server_stops() {
     assert!(eventually(5000, || armed.iter().all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())));
     assert!(eventually(5000, || leaves(&armed).is_empty()), "left behind: {:?}", leaves(&armed));
 }
+
+/// The judge profile (`--disk`: a sized tmpfs copy of the work dir) armed ahead: the copy
+/// is made at the request, so a run sees the work dir as it is when it is asked for, and
+/// what it writes is synced back as without the pool.
+#[test]
+fn an_armed_judge_run_copies_the_work_dir_at_its_request() {
+    let s = Scratch::new("srv-disk");
+    let (uid, _) = ensure_user();
+    let mut srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--profile=judge", "--pool=2"]);
+    // One process, no exec (the judge profile): print in.txt and out.txt, then write out.txt.
+    let prog = cc(
+        "disk_rw",
+        r#"
+#include <stdio.h>
+static void show(const char *p) { FILE *f = fopen(p, "r"); int c; if (!f) return; while ((c = fgetc(f)) != EOF) putchar(c); fclose(f); }
+int main(void) { show("in.txt"); show("out.txt"); FILE *o = fopen("out.txt", "w"); if (!o) return 3; fputs("written x\n", o); return fclose(o) ? 4 : 0; }"#,
+        &[],
+    );
+    for who in BOTH {
+        let dir = s.join(&format!("box-{who:?}"));
+        std::fs::create_dir(&dir).unwrap();
+        if who == Who::User {
+            std::os::unix::fs::chown(&dir, Some(uid), None).unwrap();
+        }
+        std::fs::copy(&prog, dir.join("prog")).unwrap();
+        for i in 0..4 {
+            // Changed between runs, after the next run was armed.
+            std::fs::write(dir.join("in.txt"), format!("input {i}\n")).unwrap();
+            if who == Who::User {
+                std::os::unix::fs::chown(dir.join("in.txt"), Some(uid), None).unwrap();
+            }
+            let o = out(srv.client(who, &dir, &[], &["./prog"]), "judge");
+            let prev = if i == 0 { String::new() } else { "written x\n".to_string() };
+            o.ok();
+            assert_eq!(o.stdout(), format!("input {i}\n{prev}"), "{who:?} run {i}");
+            assert_eq!(std::fs::read_to_string(dir.join("out.txt")).unwrap(), "written x\n");
+            std::thread::sleep(Duration::from_millis(400));
+        }
+    }
+    let (runs, pooled) = pooled_runs(&mut srv);
+    assert!(runs == 8 && pooled >= 4, "{runs} runs, {pooled} armed ahead: {}", srv.log_text());
+}
+
+/// `--output` armed ahead: which of fds 1 and 2 are one file is the request's (one relay
+/// pipe for `> f 2>&1`, keeping the interleaving; two otherwise).
+#[test]
+fn an_armed_output_limit_keeps_the_requests_streams() {
+    let s = Scratch::new("srv-output");
+    let mut srv = Server::start(&s, "s", &["--output=1M", "--pool=2"]);
+    let script = "echo a; echo b >&2; echo c; echo d >&2";
+    for i in 0..3 {
+        let f = s.join(&format!("both{i}.txt"));
+        let file = std::fs::File::create(&f).unwrap();
+        let mut c = srv.client(Who::Root, s.path(), &[], &["/bin/sh", "-c", script]);
+        let st = c.stdin(Stdio::null()).stdout(file.try_clone().unwrap()).stderr(file).status().unwrap();
+        assert!(st.success());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "a\nb\nc\nd\n", "run {i}: one file, in order");
+        std::thread::sleep(Duration::from_millis(300));
+        let o = out(srv.client(Who::Root, s.path(), &[], &["/bin/sh", "-c", script]), "apart");
+        o.ok();
+        assert_eq!((o.stdout(), o.stderr()), ("a\nc\n".to_string(), "b\nd\n".to_string()), "run {i}: apart");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (runs, pooled) = pooled_runs(&mut srv);
+    assert!(runs == 6 && pooled >= 2, "{runs} runs, {pooled} armed ahead: {}", srv.log_text());
+}

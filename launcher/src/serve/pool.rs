@@ -13,10 +13,11 @@
 //!
 //! What a slot froze when it was armed and a request could see: the copied /etc files of
 //! the jail (at most IDLE old), and the target and script, which the slot checks again at the
-//! request (a replaced file makes the slot stale, and the request runs unpooled). Runs whose
-//! arming reads more of the request are never pooled: `--disk`/`--inodes` (the work dir's
-//! copy), `--output` (which of fds 1 and 2 are the same file), `-v` (its step lines), and
-//! everything but a run (`--check`, `--help`).
+//! request (a replaced file makes the slot stale, and the request runs unpooled). What the
+//! arming cannot know waits for the request: the report files, the clock, a `--disk` copy of
+//! the work dir, and whether fds 1 and 2 are one file (`--output`). Never pooled: `-v` (its
+//! step lines), a `--disk` run with a descriptor into the work dir (`--keep-fd`, a script
+//! read through /dev/fd), and everything but a run (`--check`, `--help`).
 
 use super::proto::Request;
 use super::Peer;
