@@ -254,7 +254,9 @@ fn bare_mode_uses_a_prepared_cgroup_dir() {
     for mode in [Mode::Bare, Mode::Audit] {
         let o = Run::new(Who::Root, mode, s.path()).opt("cgroup-dir", &dir).opt("pids", "8").run(
             "/bin/sh",
-            &["-c", "echo $SANDBOX_CGROUP_DIR; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done 2>&1 | head -1"],
+            // Each child lives 3 s, so that all ten overlap even on a loaded machine (with
+            // 1 s, a fork bomb test alongside once slowed the loop enough for them not to).
+            &["-c", "echo $SANDBOX_CGROUP_DIR; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 3 & done 2>&1 | head -1"],
         );
         o.has(&dir);
         assert!(
@@ -265,6 +267,6 @@ fn bare_mode_uses_a_prepared_cgroup_dir() {
         assert_eq!(std::fs::read_to_string(format!("{dir}/pids.max")).unwrap().trim(), "8");
         assert!(std::path::Path::new(&dir).exists(), "the caller's cgroup must not be removed");
     }
-    assert!(eventually(2000, || std::fs::read_to_string(format!("{dir}/cgroup.procs")).unwrap().is_empty()));
+    assert!(eventually(8000, || std::fs::read_to_string(format!("{dir}/cgroup.procs")).unwrap().is_empty()));
     std::fs::remove_dir(&dir).unwrap();
 }
