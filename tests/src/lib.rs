@@ -214,14 +214,25 @@ pub fn server_mode() -> bool {
 /// set and test thread: it is started on first use and ends with the thread that started it
 /// (PDEATHSIG), which for libtest is the end of the test. None when `sandbox --serve` refuses
 /// the options: the run then goes to the launcher itself, which refuses them the same way.
+type Servers = std::collections::HashMap<Vec<(String, String)>, (std::process::Child, PathBuf)>;
+thread_local! {
+    static SERVERS: std::cell::RefCell<Servers> = std::cell::RefCell::new(Servers::new());
+}
+
+/// Stop this thread's servers (SIGTERM, then wait): their runs armed ahead hold cgroups and
+/// processes, so a test that checks nothing is left calls this first.
+pub fn stop_servers() {
+    SERVERS.with(|s| {
+        for (_, (mut child, _)) in s.borrow_mut().drain() {
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+    });
+}
+
 pub fn server_for(opts: &[(String, String)]) -> Option<PathBuf> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
     use std::os::unix::process::CommandExt;
-    type Servers = HashMap<Vec<(String, String)>, (std::process::Child, PathBuf)>;
-    thread_local! {
-        static SERVERS: RefCell<Servers> = RefCell::new(HashMap::new());
-    }
     static N: Mutex<u32> = Mutex::new(0);
     if let Some(p) = SERVERS.with(|s| s.borrow().get(opts).map(|(_, p)| p.clone())) {
         return Some(p);

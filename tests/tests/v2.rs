@@ -379,6 +379,8 @@ fn many_mixed_runs_leave_nothing_in_the_cgroup_tree() {
         }
     }
     println!("{n} mixed runs in {:.1} s", t0.elapsed().as_secs_f64());
+    // Through servers, their runs armed ahead are theirs until they stop.
+    stop_servers();
     let left = || {
         let o = Command::new("sh")
             .args(["-c", "find /sys/fs/cgroup -type d \\( -name 'run-*' -o -name 'check-*' \\)"])
