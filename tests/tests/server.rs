@@ -502,3 +502,24 @@ fn an_armed_output_limit_keeps_the_requests_streams() {
     let (runs, pooled) = pooled_runs(&mut srv);
     assert!(runs == 6 && pooled >= 2, "{runs} runs, {pooled} armed ahead: {}", srv.log_text());
 }
+
+/// Paths are the server's: a client in another mount namespace (its own mounts, its own
+/// view of the work dir and the target) is refused, never served with other files.
+#[test]
+fn a_client_in_another_mount_namespace_is_refused() {
+    let s = Scratch::new("srv-mntns");
+    let srv = Server::start(&s, "s", &[]);
+    let marker = s.join("ran");
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "--"])
+        .arg(sandbox_bin())
+        .arg(format!("--server={}", srv.sock.display()))
+        .args(["--", "/bin/sh", "-c", &format!("touch {}", marker.display())])
+        .current_dir(s.path())
+        .output()
+        .unwrap();
+    let o = Out(o, "unshare -m".into());
+    o.exit(125).err_has("another mount namespace");
+    assert!(!marker.exists());
+    out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), "same namespace").ok();
+}

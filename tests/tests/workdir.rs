@@ -147,6 +147,12 @@ fn root_unidmappable_filesystem_refused_or_plain_bind_when_usable() {
     std::fs::create_dir(&m).unwrap();
     let rep = s.join("r.json");
     for mode in [Mode::Launcher, Mode::Bare] {
+        if mode == Mode::Launcher && server_mode() {
+            // The ramfs exists only in a mount namespace of the test's own, and a server
+            // refuses a client in another mount namespace (server.rs checks that).
+            println!("SKIP launcher mode through a server: the client is in its own mount namespace");
+            continue;
+        }
         for (perm, expect_ok) in [("700", false), ("777", true)] {
             let _ = std::fs::remove_file(&rep);
             let r = Run::new(Who::Root, mode, &m).opt("report", rep.to_str().unwrap()).opt("verbose", "true");

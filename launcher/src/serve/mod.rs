@@ -287,6 +287,15 @@ impl Server<'_> {
                 let _ = sys::write_all(fd, &proto::refused_msg(&format!("uid {} is not served here", peer.uid)));
                 continue;
             }
+            // Paths (the work dir, the target, binds) are resolved in the server's mount
+            // namespace: a client in another one would get other files, or none.
+            let ns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/mnt")).ok();
+            if ns(&peer.pid.to_string()).is_none_or(|n| Some(n) != ns("self")) {
+                log(&format!("refused pid {} (uid {}): another mount namespace", peer.pid, peer.uid));
+                let msg = "the client is in another mount namespace than the server (paths would not be the same)";
+                let _ = sys::write_all(fd, &proto::refused_msg(msg));
+                continue;
+            }
             if stream.set_nonblocking(true).is_err() {
                 continue;
             }
