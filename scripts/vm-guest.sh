@@ -48,9 +48,10 @@ step check-root target/release/sandbox --check
 # The cgroup unit tests against the real v2 hierarchy (root, root cgroup).
 step core-cgroup "$core_bin" --test-threads=2 cgroup
 # The v2 end-to-end tests: root, the delegated user, the rootless fallback, --check = run.
-# 100 instead of 200 mixed runs: under TCG 200 take ~180 s, a third of the lane's budget.
-echo "SKIP e2e-v2: many_mixed_runs: 100 runs instead of 200 (TCG: ~0.9 s per run)" >> "$res/skips.log"
-V2_MIXED_RUNS=100 step e2e-v2 "$e2e_v2" --test-threads=1 --nocapture
+# 60 instead of 200 mixed runs: under TCG a run takes ~1 s (100 took 102 s on 2026-12-02,
+# when the lane ran out of its bound before its last steps).
+echo "SKIP e2e-v2: many_mixed_runs: 60 runs instead of 200 (TCG: ~1 s per run)" >> "$res/skips.log"
+V2_MIXED_RUNS=60 step e2e-v2 "$e2e_v2" --test-threads=1 --nocapture
 # The core end-to-end tests (process model, signals, exit status) on the stock kernel.
 step e2e-core "$e2e_core" --test-threads=2
 # The suite's attacks on the limits that v2 changes (memory, pids, CPU time, the cgroup

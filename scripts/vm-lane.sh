@@ -6,7 +6,7 @@
 #
 #   scripts/vm-lane.sh            build the test binaries, boot, run, report; exit 1 on failure
 #   SANDBOX_VM_KVM=try            probe KVM first (see below); default: TCG only
-#   SANDBOX_VM_TIMEOUT=SECONDS    bound on the guest's whole run (default 600)
+#   SANDBOX_VM_TIMEOUT=SECONDS    bound on the guest's whole run (default 720)
 #
 # Results: target/vm/results/*.log and summary.txt (one "rc step" line per step).
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$root"
 out=$root/target/vm
 res=$out/results
 venv=${SANDBOX_VM_VENV:-$HOME/.cache/sandbox-vm/venv}
-tmo=${SANDBOX_VM_TIMEOUT:-600}
+tmo=${SANDBOX_VM_TIMEOUT:-720}
 
 kernel=$(ls /boot/vmlinuz-6.1.*-amd64 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$kernel" ]; then
