@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 /// truncates it, and the previous run of the same client may still be reading it).
 pub fn report_files(run: &mut Run<Setup>) -> Result<ReportFiles> {
     match run.target.pool {
-        Some(_) => Ok(ReportFiles::default()),
+        Some(_) => Ok(ReportFiles { ahead: true, ..ReportFiles::default() }),
         None => report::open_files(run.policy),
     }
 }
@@ -78,6 +78,7 @@ pub fn request(run: &mut Run<Supervisor>) -> Result<()> {
     // and report), as it would have unpooled, and is not retried by the server.
     sys::write_all(pool.slot, b"A").map_err(|e| Error::new("request", "accept", e))?;
     sys::close(pool.slot);
+    run.s.reports.ahead = false;
     // The client's descriptors take the placeholders' numbers, here and in init (the app
     // inherits init's); numbers the run does not pass are dropped.
     let (mut keep_n, mut keep_fd) = (Vec::new(), Vec::new());

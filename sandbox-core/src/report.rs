@@ -182,11 +182,18 @@ impl Report {
 pub struct ReportFiles {
     pub report: Option<sys::Fd>,
     pub meta: Option<sys::Fd>,
+    /// Armed ahead by a server's pool, before any request: there is no client, so a setup
+    /// error writes no report (the paths are the previous client's, which may be reading
+    /// them; the server runs the request unpooled and it meets the same error).
+    pub ahead: bool,
 }
 
 impl ReportFiles {
     /// The XX report of a run that never started, to the files or the policy's paths.
     pub fn setup_error(&mut self, policy: &crate::Policy, msg: &str) {
+        if self.ahead {
+            return;
+        }
         let raw = |f: Option<sys::Fd>| f.map_or(-1, sys::Fd::into_raw);
         let fds = (raw(self.report.take()), raw(self.meta.take()));
         write_setup_error(policy, fds, crate::error::EXIT_SETUP, msg);
@@ -223,7 +230,7 @@ pub fn open_files(policy: &crate::Policy) -> crate::error::Result<ReportFiles> {
                 .map_err(|e| crate::error::Error::new("report", path.clone(), e)),
         }
     };
-    Ok(ReportFiles { report: open(&policy.report)?, meta: open(&policy.meta)? })
+    Ok(ReportFiles { report: open(&policy.report)?, meta: open(&policy.meta)?, ahead: false })
 }
 
 pub fn write(fd: i32, text: &str) -> Result<(), i32> {

@@ -235,7 +235,7 @@ impl<'a> Run<'a, Setup> {
             output: OutputPipes::default(),
         };
         let s = Setup {
-            reports: ReportFiles::default(),
+            reports: ReportFiles { ahead: target.pool.is_some(), ..ReportFiles::default() },
             cleaner: None,
             cg_name: None,
             cg: None,

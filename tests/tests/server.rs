@@ -300,11 +300,17 @@ fn the_server_survives_bad_requests_and_stops_cleanly() {
 
 /// The server's own count of runs handed to a slot armed ahead, from its log at stop.
 fn pooled_runs(srv: &mut Server) -> (u64, u64) {
+    let [runs, pooled, _] = stop_counts(srv);
+    (runs, pooled)
+}
+
+/// Stop the server; its counts: runs, runs armed ahead, armed runs that failed unused.
+fn stop_counts(srv: &mut Server) -> [u64; 3] {
     srv.stop();
     let log = srv.log_text();
     let line = log.lines().find(|l| l.contains("stopped:")).unwrap_or_else(|| panic!("no stop line: {log}"));
     let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
-    (nums[0], nums[1])
+    nums.try_into().unwrap_or_else(|n| panic!("not three counts {n:?}: {line}"))
 }
 
 /// A request like the last one is served by a run armed ahead for it, never shared: each
@@ -365,6 +371,74 @@ fn an_armed_run_never_runs_a_replaced_program() {
     out(srv.client(Who::Root, s.path(), &[], &["./prog"]), "three").ok().has("three3");
     let (runs, pooled) = pooled_runs(&mut srv);
     assert!(pooled >= 1 && runs == 5, "{runs} runs, {pooled} armed ahead: {}", srv.log_text());
+}
+
+/// Closes after writing of the files in `dir`, counted by inotify from `start()` on.
+struct Writes(i32);
+
+impl Writes {
+    fn start(dir: &Path) -> Writes {
+        let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: plain syscalls on a descriptor this struct owns; `c` outlives the call.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        assert!(fd >= 0);
+        // SAFETY: as above.
+        assert!(unsafe { libc::inotify_add_watch(fd, c.as_ptr(), libc::IN_CLOSE_WRITE) } >= 0);
+        Writes(fd)
+    }
+    /// The names written (closed after writing) since the last call, once each time.
+    fn names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            // SAFETY: read(2) into a buffer of the length given.
+            let n = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                return names;
+            }
+            let mut off = 0;
+            while off < n as usize {
+                let hdr = std::mem::size_of::<libc::inotify_event>();
+                let len = u32::from_ne_bytes(buf[off + 12..off + 16].try_into().unwrap()) as usize;
+                let name = &buf[off + hdr..off + hdr + len];
+                let name = name.split(|&b| b == 0).next().unwrap_or_default();
+                names.push(String::from_utf8_lossy(name).into_owned());
+                off += hdr + len;
+            }
+        }
+    }
+}
+
+impl Drop for Writes {
+    fn drop(&mut self) {
+        // SAFETY: our descriptor, closed once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// A run armed ahead that fails has no client: it writes no report, since the paths it has
+/// are those of a client that may be reading them. (Once, a refill for a request that could
+/// not bind its source truncated the XX report while the client's caller read it.)
+#[test]
+fn an_armed_run_that_fails_writes_no_report() {
+    let s = Scratch::new("srv-slotfail");
+    // A server may offer a mount whose source is not there (yet): each request meets it.
+    let mut srv = Server::start(&s, "s", &["--pool=2", "--bind=/nonexistent-src"]);
+    let w = Writes::start(s.path());
+    let opts = ["--bind=/nonexistent-src", "--report=r.json", "--meta=m.txt"];
+    out(srv.client(Who::Root, s.path(), &opts, &["/bin/true"]), "bad bind").exit(125);
+    let r = std::fs::read_to_string(s.join("r.json")).unwrap();
+    assert_eq!(field(&r, "status"), "XX", "{r}");
+    // The request's refills fail the same way, after or while it ends; stopping the server
+    // waits for every one of them.
+    std::thread::sleep(Duration::from_millis(500));
+    let [runs, pooled, failed] = stop_counts(&mut srv);
+    assert_eq!((runs, pooled), (1, 0), "{}", srv.log_text());
+    assert!(failed >= 1, "the refills did not fail as expected: {}", srv.log_text());
+    // The server's own log lives in the same directory; only the client's files count.
+    let mut names: Vec<String> = w.names().into_iter().filter(|n| n != "s.log").collect();
+    names.sort();
+    assert_eq!(names, ["m.txt", "r.json"], "each written once, by the request: {}", srv.log_text());
 }
 
 /// The environment a run depends on is the request's: a variable the program gets is

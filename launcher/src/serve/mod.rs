@@ -216,7 +216,10 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
             srv.pool.expire(true);
             while sys::wait4(-1, 0, None).is_ok() {}
             let _ = std::fs::remove_file(&srv.o.socket);
-            log(&format!("stopped: {} run(s), {} of them armed ahead", srv.runs, srv.pooled));
+            log(&format!(
+                "stopped: {} run(s), {} of them armed ahead; {} armed run(s) failed before a request",
+                srv.runs, srv.pooled, srv.pool.failed
+            ));
             exit(0);
         }
         let mut pfds = vec![libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 }];
@@ -342,14 +345,8 @@ impl Server<'_> {
                 e.unpoolable = true;
                 e.slots.swap_remove(j);
             }
-            // Gone (or nonsense): the slot is dropped (it ends itself once its socket
-            // closes); one that was never ready counts as a failure.
-            _ => {
-                if !e.slots[j].ready {
-                    e.failures += 1;
-                }
-                e.slots.swap_remove(j);
-            }
+            // Gone (or nonsense).
+            _ => self.pool.drop_slot(i, j),
         }
     }
 

@@ -117,11 +117,13 @@ pub struct Entry {
 pub struct Pool {
     pub per_key: usize,
     pub entries: Vec<Entry>,
+    /// Armed runs that ended before any request took them (they failed a step), in all.
+    pub failed: u64,
 }
 
 impl Pool {
     pub fn new(per_key: usize) -> Pool {
-        Pool { per_key, entries: Vec::new() }
+        Pool { per_key, entries: Vec::new(), failed: 0 }
     }
 
     pub fn slots(&self) -> usize {
@@ -194,14 +196,25 @@ impl Pool {
 
     /// A slot's process ended: forget it (a slot that was never ready counts as a failure).
     pub fn ended(&mut self, pid: i32) {
-        for e in &mut self.entries {
-            if let Some(j) = e.slots.iter().position(|s| s.pid == pid) {
-                if !e.slots[j].ready {
-                    e.failures += 1;
-                }
-                e.slots.swap_remove(j);
-            }
+        let found = self
+            .entries
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| e.slots.iter().position(|s| s.pid == pid).map(|j| (i, j)));
+        if let Some((i, j)) = found {
+            self.drop_slot(i, j);
         }
+    }
+
+    /// Drop slot `j` of entry `i` (it ends itself once its socket closes); one that was
+    /// never ready counts as a failure.
+    pub fn drop_slot(&mut self, i: usize, j: usize) {
+        let e = &mut self.entries[i];
+        if !e.slots[j].ready {
+            e.failures += 1;
+            self.failed += 1;
+        }
+        e.slots.swap_remove(j);
     }
 
     /// Close the slots of keys unused for IDLE (each slot then ends itself) and, with `all`,
