@@ -102,15 +102,21 @@ fn leaves_named(prefix: &str) -> Vec<PathBuf> {
     out
 }
 
-/// The supervisor's pid of the one run in flight, from its leaves' names (`run-<pid>-…`).
+/// The supervisor's pid of the served run, from its leaves' names (`run-<pid>-…`).
 fn served_pid(i: u64) -> u32 {
-    let mut found = Vec::new();
+    // The server also holds runs armed ahead (--pool, default 2), idle, each with its own
+    // leaves: the served run is the one whose leaf holds the program.
+    let holds_prog = |leaf: &PathBuf| {
+        let procs = std::fs::read_to_string(leaf.join("cgroup.procs")).unwrap_or_default();
+        procs.lines().any(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "slowexit"))
+    };
+    let mut found = None;
     let up = eventually(5000, || {
-        found = leaves_named("run-");
-        !found.is_empty()
+        found = leaves_named("run-").into_iter().find(holds_prog);
+        found.is_some()
     });
-    assert!(up, "run {i}: no leaf of the served run");
-    let name = found[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(up, "run {i}: no leaf holds the served run's program");
+    let name = found.unwrap().file_name().unwrap().to_string_lossy().into_owned();
     name.split('-').nth(1).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("leaf name {name}"))
 }
 
@@ -180,7 +186,7 @@ fn slow_exit_leaves_nothing_behind() {
         out.read_line(&mut line).unwrap();
         assert!(line.starts_with("written "), "run {i} ({mode:?}): {line:?}");
         // Through a server (E2E_VIA_SERVER=1) the supervisor is the server's child, not the
-        // process the test started: its pid is read off the run's leaves (the only run now).
+        // process the test started: its pid is read off the run's leaves (the one holding the program).
         let pid = if server_mode() && mode == Mode::Launcher { served_pid(i) } else { group };
         // While it runs: the leaves exist in every hierarchy we check for afterwards.
         let during = hierarchies(&leaves(pid));
