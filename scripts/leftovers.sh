@@ -4,13 +4,18 @@
 set -euo pipefail
 state=target/leftovers
 mkdir -p "$state"
-cgroups() { find /sys/fs/cgroup -type d \( -name 'sandbox' -o -name 'run-*' -o -name 'check-*' \) 2>/dev/null | sort; }
+cgroups() { find /sys/fs/cgroup -type d \( -name 'sandbox' -o -name 'run-*' -o -name 'check-*' -o -name 'sandbox-e2e-*' \) 2>/dev/null | sort; }
 mounts() { wc -l < /proc/self/mountinfo; }
 # Per-run uids are 0x4d000000 + pid (see sandbox-core/src/run.rs).
 runprocs() { ps -eo uid=,pid=,comm= | awk '$1 >= 1291845632 && $1 < 1296039936' ; }
 case "${1:-}" in
 snapshot)
     mounts > "$state/mounts"
+    # Scratch of an earlier, interrupted run (its own compare said so) is not this run's.
+    if [ -n "$(ls -A target/e2e-scratch 2>/dev/null)" ]; then
+        echo "leftovers: removing an earlier run's scratch: $(ls target/e2e-scratch | tr '\n' ' ')"
+        rm -rf target/e2e-scratch
+    fi
     ;;
 compare)
     bad=0

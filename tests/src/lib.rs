@@ -211,45 +211,63 @@ pub fn server_mode() -> bool {
 }
 
 /// A server (as root, serving root and the test user) whose policy is `opts`, one per option
-/// set and test thread: it is started on first use and ends with the thread that started it
-/// (PDEATHSIG), which for libtest is the end of the test. None when `sandbox --serve` refuses
-/// the options: the run then goes to the launcher itself, which refuses them the same way.
-type Servers = std::collections::HashMap<Vec<(String, String)>, (std::process::Child, PathBuf)>;
+/// set and test thread: it is started on first use and stopped when the thread that started
+/// it ends (the thread-local's drop; PDEATHSIG if the thread dies without one), which for
+/// libtest is the end of the test. None when `sandbox --serve` refuses the options: the run
+/// then goes to the launcher itself, which refuses them the same way.
+struct Server {
+    child: std::process::Child,
+    dir: PathBuf,
+}
+impl Server {
+    fn sock(&self) -> PathBuf {
+        self.dir.join("s.sock")
+    }
+}
+impl Drop for Server {
+    /// SIGTERM, wait (its runs armed ahead hold cgroups and processes until it stops), then
+    /// remove its directory; its log goes to the test's output first if the test failed.
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.join("s.log")).unwrap_or_default();
+            eprintln!("server log ({}):\n{log}", self.dir.display());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+type Servers = std::collections::HashMap<Vec<(String, String)>, Server>;
 thread_local! {
     static SERVERS: std::cell::RefCell<Servers> = std::cell::RefCell::new(Servers::new());
 }
 
-/// Stop this thread's servers (SIGTERM, then wait): their runs armed ahead hold cgroups and
-/// processes, so a test that checks nothing is left calls this first.
+/// Stop this thread's servers now: a test that checks nothing is left calls this first.
 pub fn stop_servers() {
-    SERVERS.with(|s| {
-        for (_, (mut child, _)) in s.borrow_mut().drain() {
-            // SAFETY: kill(2) on our own child.
-            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-            let _ = child.wait();
-        }
-    });
+    SERVERS.with(|s| s.borrow_mut().clear());
 }
 
 pub fn server_for(opts: &[(String, String)]) -> Option<PathBuf> {
     use std::os::unix::process::CommandExt;
     static N: Mutex<u32> = Mutex::new(0);
-    if let Some(p) = SERVERS.with(|s| s.borrow().get(opts).map(|(_, p)| p.clone())) {
+    if let Some(p) = SERVERS.with(|s| s.borrow().get(opts).map(Server::sock)) {
         return Some(p);
     }
     let (uid, _) = ensure_user();
-    let dir = root_dir().join("target/e2e-scratch/servers");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let base = root_dir().join("target/e2e-scratch");
+    std::fs::create_dir_all(&base).unwrap();
     let n = {
         let mut g = N.lock().unwrap();
         *g += 1;
         *g
     };
-    let sock = dir.join(format!("s-{}-{n}.sock", std::process::id()));
-    let log = std::fs::File::create(dir.join(format!("s-{}-{n}.log", std::process::id()))).unwrap();
+    let dir = base.join(format!("server-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = std::fs::File::create(dir.join("s.log")).unwrap();
     let mut c = Command::new(sandbox_bin());
-    c.arg(format!("--serve={}", sock.display())).arg(format!("--allow-uid={uid}"));
+    c.arg(format!("--serve={}", dir.join("s.sock").display())).arg(format!("--allow-uid={uid}"));
     for (k, v) in opts {
         c.arg(format!("--{k}={v}"));
     }
@@ -261,14 +279,14 @@ pub fn server_for(opts: &[(String, String)]) -> Option<PathBuf> {
             Ok(())
         });
     }
-    let mut child = c.spawn().unwrap();
-    let up = eventually(5000, || sock.exists() || child.try_wait().ok().flatten().is_some());
+    let child = c.spawn().unwrap();
+    let mut srv = Server { child, dir };
+    let sock = srv.sock();
+    let up = eventually(5000, || sock.exists() || srv.child.try_wait().ok().flatten().is_some());
     if !up || !sock.exists() {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
+        return None; // the drop stops it and removes its directory
     }
-    SERVERS.with(|s| s.borrow_mut().insert(opts.to_vec(), (child, sock.clone())));
+    SERVERS.with(|s| s.borrow_mut().insert(opts.to_vec(), srv));
     Some(sock)
 }
 
