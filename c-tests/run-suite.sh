@@ -71,14 +71,12 @@ HOSTNAME0=$(hostname)
 HELPERS=()
 printf 'root-only secret\n' > "$ROOTFILE"; chmod 600 "$ROOTFILE"
 
-kill_marked() {
-	local p
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
+kill_marked() { # one grep over every environ (a tr and a grep per process cost ~10 s per case under TCG)
+	local f p
+	for f in $(grep -lzx -- "$MARK" /proc/[0-9]*/environ 2>/dev/null); do
+		p=${f#/proc/}; p=${p%/environ}
 		[ "$p" = $$ ] && continue
-		if { tr '\0' '\n' < "/proc/$p/environ"; } 2>/dev/null | grep -qx "$MARK"; then
-			kill -KILL "$p" 2>/dev/null
-		fi
+		kill -KILL "$p" 2>/dev/null
 	done
 }
 
