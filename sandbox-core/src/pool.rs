@@ -42,10 +42,13 @@ fn recv_fds(sock: c_int, step: &'static str) -> Result<(Vec<c_int>, Vec<Fd>)> {
     }
 }
 
+/// The descriptor message `recv_fds` reads (the server's hand-over to a slot uses it too).
+pub fn fd_message(nums: &[c_int]) -> Vec<u8> {
+    core::iter::once(nums.len() as c_int).chain(nums.iter().copied()).flat_map(|n| n.to_le_bytes()).collect()
+}
+
 fn send_fds(sock: c_int, nums: &[c_int], fds: &[c_int], step: &'static str) -> Result<()> {
-    let data: Vec<u8> =
-        core::iter::once(nums.len() as c_int).chain(nums.iter().copied()).flat_map(|n| n.to_le_bytes()).collect();
-    sys::send_with_fds(sock, &data, fds).map(drop).map_err(|e| Error::new(step, "send", e))
+    sys::send_with_fds(sock, &fd_message(nums), fds).map(drop).map_err(|e| Error::new(step, "send", e))
 }
 
 /// The same file as when it was opened: inode, size and both times.

@@ -350,8 +350,9 @@ fn finish(
     }
 }
 
-/// End the supervisor with the app's signal, so the shell sees a signal death too.
-fn die_by(sig: c_int) -> ! {
+/// End this process with the app's signal, so the shell sees a signal death too (the
+/// supervisor, and a server's client with its run's status). No core dump of our own.
+pub fn die_by(sig: c_int) -> ! {
     let _ = sys::prlimit(libc::RLIMIT_CORE as i32, 0, 0);
     let _ = sys::signal_disposition(sig, sys::Disposition::Default);
     let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));

@@ -64,12 +64,7 @@ fn end_like(status: i32) -> ! {
     if libc::WIFEXITED(status) {
         exit(libc::WEXITSTATUS(status))
     }
-    let sig = libc::WTERMSIG(status);
-    let _ = sys::prlimit(libc::RLIMIT_CORE as i32, 0, 0);
-    let _ = sys::signal_disposition(sig, sys::Disposition::Default);
-    let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));
-    let _ = sys::kill(sys::getpid(), sig);
-    exit(128 + sig)
+    sandbox_core::supervisor::die_by(libc::WTERMSIG(status))
 }
 
 fn read_exact(fd: i32, buf: &mut [u8]) -> Option<()> {

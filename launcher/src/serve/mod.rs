@@ -522,11 +522,8 @@ impl Server<'_> {
 /// Give a request's descriptors (all but the directory) to a ready slot and wait for its
 /// answer. Some(pid): the slot took it; None: it was stale or gone (it ends by itself).
 fn hand(slot: Slot, req: &Request, fds: &[Fd]) -> Option<i32> {
-    let nums = &req.fds;
-    let data: Vec<u8> =
-        std::iter::once(nums.len() as i32).chain(nums.iter().copied()).flat_map(|n| n.to_le_bytes()).collect();
     let raw: Vec<i32> = fds[1..].iter().map(Fd::raw).collect();
-    sys::send_with_fds(slot.sock.raw(), &data, &raw).ok()?;
+    sys::send_with_fds(slot.sock.raw(), &sandbox_core::pool::fd_message(&req.fds), &raw).ok()?;
     // The slot checks its files, installs the descriptors and opens the reports: quick, but
     // bounded, so that a stuck slot cannot stall the server.
     let mut p = [libc::pollfd { fd: slot.sock.raw(), events: libc::POLLIN, revents: 0 }];
