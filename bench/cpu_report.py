@@ -73,6 +73,11 @@ def main():
         per_run[r] = ((total - idle) / HZ * 1000 / ok, total)
     print("| runs/s | " + " | ".join(f"{data[r][0]['runs_per_s']:.0f}" for r in rows) + " |")
     print("| CPU ms per run (not idle) | " + " | ".join(f"{per_run[r][0]:.2f}" for r in rows) + " |")
+    def steal(r):
+        a, b = [list(map(int, l.split()[1:])) for l in open(f"{out}/{r}.stat")]
+        d = [y - x for x, y in zip(a, b)]
+        return 100 * d[7] / max(sum(d[:8]), 1)
+    print("| steal share (/proc/stat) | " + " | ".join(f"{steal(r):.0f}%" for r in rows) + " |")
     print("| idle share of both CPUs | " + " | ".join(
         f"{100 * sum(n for c, n in data[r][1] if c == 'swapper') / max(per_run[r][1], 1):.0f}%" for r in rows) + " |")
     for label, funcs in GROUPS:
