@@ -597,3 +597,29 @@ fn a_client_in_another_mount_namespace_is_refused() {
     assert!(!marker.exists());
     out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), "same namespace").ok();
 }
+
+/// A request that cannot be armed ahead (-v: its step lines are the client's) is run on
+/// arrival, and its slots end by saying so: that is no failure, even when the server
+/// reaps a slot's exit before it reads what the slot said (both come in one poll). Once
+/// counted as failures, two of them stopped the pool for their kind and made the stop
+/// line report armed runs that "failed".
+#[test]
+fn requests_that_cannot_be_armed_ahead_are_not_failures() {
+    let s = Scratch::new("srv-unpoolable");
+    let mut srv = Server::start(&s, "s", &["--pool=2"]);
+    for i in 0..6 {
+        let o = out(srv.client(Who::Root, s.path(), &["-v"], &["/bin/true"]), &format!("-v run {i}"));
+        o.ok().err_has("sandbox: target ");
+        // The slots for -v arm, say they cannot, and exit while the next request comes.
+        std::thread::sleep(Duration::from_millis(if i % 2 == 0 { 0 } else { 200 }));
+    }
+    // A poolable kind beside it is still armed ahead.
+    for i in 0..4 {
+        out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), &format!("run {i}")).ok();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let [runs, pooled, failed] = stop_counts(&mut srv);
+    assert_eq!(runs, 10, "{}", srv.log_text());
+    assert!(pooled >= 3, "only {pooled} of the 4 plain runs armed ahead: {}", srv.log_text());
+    assert_eq!(failed, 0, "slots that said they cannot be pooled counted as failures: {}", srv.log_text());
+}

@@ -312,7 +312,7 @@ impl Server<'_> {
             if pid <= 0 {
                 break;
             }
-            self.pool.ended(pid);
+            self.slot_ended(pid);
             // A child whose client hung up was killed and has no connection left: reaped only.
             let Some((&fd, _)) =
                 self.conns.iter().find(|(_, c)| matches!(c.state, State::Running { child, .. } if child == pid))
@@ -323,6 +323,21 @@ impl Server<'_> {
             let _ = c.stream.set_nonblocking(false);
             let _ = sys::write_all(fd, &proto::status_msg(status));
         }
+    }
+
+    /// A child ended; if it was a slot, what it said before it went comes first. Its last
+    /// message can still be queued when the exit is reaped (both arrive in one poll): a slot
+    /// that said it cannot be pooled and exited is no failure.
+    fn slot_ended(&mut self, pid: i32) {
+        while let Some((i, j)) = self.pool.find_pid(pid) {
+            let mut p =
+                [libc::pollfd { fd: self.pool.entries[i].slots[j].sock.raw(), events: libc::POLLIN, revents: 0 }];
+            if !matches!(sys::poll(&mut p, 0), Ok(1)) {
+                break;
+            }
+            self.slot_says(i, j);
+        }
+        self.pool.ended(pid);
     }
 
     /// A slot's socket is readable: its environment filter, ready, not poolable, or gone.

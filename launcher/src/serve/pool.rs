@@ -194,14 +194,14 @@ impl Pool {
             .find_map(|(i, e)| e.slots.iter().position(|s| s.sock.raw() == fd).map(|j| (i, j)))
     }
 
+    /// The slot whose process is `pid`: (entry, slot).
+    pub fn find_pid(&self, pid: i32) -> Option<(usize, usize)> {
+        self.entries.iter().enumerate().find_map(|(i, e)| e.slots.iter().position(|s| s.pid == pid).map(|j| (i, j)))
+    }
+
     /// A slot's process ended: forget it (a slot that was never ready counts as a failure).
     pub fn ended(&mut self, pid: i32) {
-        let found = self
-            .entries
-            .iter()
-            .enumerate()
-            .find_map(|(i, e)| e.slots.iter().position(|s| s.pid == pid).map(|j| (i, j)));
-        if let Some((i, j)) = found {
+        if let Some((i, j)) = self.find_pid(pid) {
             self.drop_slot(i, j);
         }
     }
