@@ -600,9 +600,8 @@ fn a_client_in_another_mount_namespace_is_refused() {
 
 /// A request that cannot be armed ahead (-v: its step lines are the client's) is run on
 /// arrival, and its slots end by saying so: that is no failure, even when the server
-/// reaps a slot's exit before it reads what the slot said (both come in one poll). Once
-/// counted as failures, two of them stopped the pool for their kind and made the stop
-/// line report armed runs that "failed".
+/// reaps a slot's exit before it reads what the slot said (both come in one poll). They
+/// were once counted that way, and the stop line reported armed runs that "failed".
 #[test]
 fn requests_that_cannot_be_armed_ahead_are_not_failures() {
     let s = Scratch::new("srv-unpoolable");
