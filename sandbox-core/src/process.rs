@@ -26,6 +26,16 @@ pub fn forwarded_set() -> sys::SigSet {
     FORWARDED.iter().fold(sys::sigbit(libc::SIGCHLD), |s, &g| s | sys::sigbit(g))
 }
 
+/// End this process with the app's signal, so the shell sees a signal death too (the
+/// supervisor, and a server's client with its run's status). No core dump of our own.
+pub fn die_by(sig: c_int) -> ! {
+    let _ = sys::prlimit(libc::RLIMIT_CORE as i32, 0, 0);
+    let _ = sys::signal_disposition(sig, sys::Disposition::Default);
+    let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));
+    let _ = sys::kill(sys::getpid(), sig);
+    sys::exit(128 + sig)
+}
+
 /// Block the relayed signals before the first clone: every process of the run inherits
 /// the mask, so none is lost before init's signalfd exists. The app restores the caller's
 /// mask just before exec.

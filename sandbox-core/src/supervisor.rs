@@ -344,20 +344,10 @@ fn finish(
         let _ = sys::write_all(2, format!("sandbox: {message}\n").as_bytes());
     }
     match (exit_code, signal) {
-        (_, Some(sig)) => die_by(sig),
+        (_, Some(sig)) => crate::process::die_by(sig),
         (Some(c), _) => sys::exit(c),
         _ => sys::exit(EXIT_SETUP),
     }
-}
-
-/// End this process with the app's signal, so the shell sees a signal death too (the
-/// supervisor, and a server's client with its run's status). No core dump of our own.
-pub fn die_by(sig: c_int) -> ! {
-    let _ = sys::prlimit(libc::RLIMIT_CORE as i32, 0, 0);
-    let _ = sys::signal_disposition(sig, sys::Disposition::Default);
-    let _ = sys::sigprocmask(libc::SIG_UNBLOCK, sys::sigbit(sig));
-    let _ = sys::kill(sys::getpid(), sig);
-    sys::exit(128 + sig)
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ fn end_like(status: i32) -> ! {
     if libc::WIFEXITED(status) {
         exit(libc::WEXITSTATUS(status))
     }
-    sandbox_core::supervisor::die_by(libc::WTERMSIG(status))
+    sandbox_core::process::die_by(libc::WTERMSIG(status))
 }
 
 fn read_exact(fd: i32, buf: &mut [u8]) -> Option<()> {
