@@ -64,14 +64,14 @@ fn out(mut c: Command, what: &str) -> Out {
     Out(c.stdin(Stdio::null()).output().unwrap(), what.to_string())
 }
 
-/// Processes whose command line contains `needle` (ours only: the tests' own markers).
-fn procs_with(needle: &str) -> Vec<String> {
+/// Processes whose name (/proc/PID/comm) is `name`: the program itself, never a client or
+/// server whose command line merely mentions it.
+fn procs_named(name: &str) -> Vec<String> {
     let mut v = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
-            let c = String::from_utf8_lossy(&c).replace('\0', " ");
-            if c.contains(needle) {
-                v.push(format!("{}: {c}", e.file_name().to_string_lossy()));
+        if let Ok(c) = std::fs::read_to_string(e.path().join("comm")) {
+            if c.trim_end() == name {
+                v.push(e.file_name().to_string_lossy().into_owned());
             }
         }
     }
@@ -241,13 +241,28 @@ fn a_client_that_dies_takes_its_run_with_it() {
     let (uid, _) = ensure_user();
     let srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--memory=128M", "--pids=32"]);
     for who in BOTH {
-        let tag = format!("srvkill{}{}", std::process::id(), who == Who::User);
-        let mut c = srv.client(who, s.path(), &[], &["/bin/sh", "-c", &format!("exec -a {tag} sleep 60")]);
-        let mut child = c.stdin(Stdio::null()).spawn().unwrap();
-        assert!(eventually(5000, || !procs_with(&tag).is_empty()), "{who:?}: the run never started");
+        // A copy of sleep under a name of its own (at most 15 bytes, the kernel's comm), so
+        // that only the running program matches. (It was `exec -a` in /bin/sh, which dash
+        // refuses: the run ended at once with 127, and the test only saw the client's own
+        // command line, when it looked soon enough.)
+        let name = format!("sk{}{}", std::process::id() % 100_000_000, if who == Who::User { 'u' } else { 'r' });
+        std::fs::copy("/bin/sleep", s.join(&name)).unwrap();
+        std::fs::set_permissions(s.join(&name), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let err = s.join(&format!("client-{who:?}.err"));
+        let mut c = srv.client(who, s.path(), &[], &[&format!("./{name}"), "60"]);
+        let mut child = c.stdin(Stdio::null()).stderr(std::fs::File::create(&err).unwrap()).spawn().unwrap();
+        if !eventually(5000, || !procs_named(&name).is_empty()) {
+            // Not left running past the test: its run ends with it.
+            let _ = child.kill();
+            let st = child.wait().unwrap();
+            let text = std::fs::read_to_string(&err).unwrap_or_default();
+            panic!("{who:?}: the run never started (client {st:?}, stderr: {text:?}); server: {}", srv.log_text());
+        }
+        // The program runs, and the client waits for it.
+        assert!(child.try_wait().unwrap().is_none(), "{who:?}: the client ended while its run goes on");
         child.kill().unwrap();
         child.wait().unwrap();
-        assert!(eventually(5000, || procs_with(&tag).is_empty()), "{who:?}: left behind: {:?}", procs_with(&tag));
+        assert!(eventually(5000, || procs_named(&name).is_empty()), "{who:?}: left behind: {:?}", procs_named(&name));
     }
     // The server is still up and serving.
     out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), "after").ok();
