@@ -155,7 +155,7 @@ stop_server() {
 	kill -TERM "$SRVPID" 2>/dev/null
 	wait "$SRVPID" 2>/dev/null
 	SRVPID=""
-	[ -e "$SRVSOCK" ] && { echo "run-suite: the server left its socket behind" >&2; rm -f "$SRVSOCK"; FAIL=$((FAIL + 1)); }
+	[ -e "$SRVSOCK" ] && { echo "run-suite: the server left its socket behind" >&2; rm -f "$SRVSOCK"; FAIL=$((FAIL + 1)); FAILED+=("server socket left behind (after $LASTROW)"); }
 	# "stopped: N run(s), M of them armed ahead"
 	local l; l=$(grep 'stopped:' "$HT/server.log" | tail -n1)
 	[[ $l =~ stopped:\ ([0-9]+)\ run.*,\ ([0-9]+)\ of ]] && { SRV_RUNS=$((SRV_RUNS + BASH_REMATCH[1])); SRV_ARMED=$((SRV_ARMED + BASH_REMATCH[2])); }
@@ -163,7 +163,7 @@ stop_server() {
 }
 
 # ---------------------------------------------------------------- one run
-PASS=0 FAIL=0 SKIPPED=0
+PASS=0 FAIL=0 SKIPPED=0 FAILED=() LASTROW=""
 printf '%-14s %-26s %-8s %-18s %-12s %s\n' MODE TEST RESULT EXPECTED GOT DETAIL
 
 # run_case MODE ID BIN EXPECTED FLAGS BAREENV ARGS
@@ -258,8 +258,21 @@ run_case() {
 		ok=0; detail="HOST HOSTNAME CHANGED to $(hostname); $detail"; hostname "$HOSTNAME0"
 	fi
 	kill_marked
+	# The host fixtures must outlive every row: a contained run that ends one has reached the
+	# host, and a dead fixture would make every later row's verdict meaningless. Said once.
+	local h live=()
+	for h in "${HELPERS[@]}"; do
+		if alive "$h"; then live+=("$h"); else ok=0; detail="HOST HELPER $h DIED; $detail"; fi
+	done
+	HELPERS=(${live[@]+"${live[@]}"})
 	if [ $ok = 1 ]; then PASS=$((PASS + 1)); r=pass; else FAIL=$((FAIL + 1)); r=FAIL; fi
-	LAST=$r
+	LAST=$r LASTROW="$mode $id"
+	if [ $r = FAIL ]; then
+		FAILED+=("$(printf '%-14s %-26s expected %s, got %s (rc %s): %s' "$mode" "$id" "$exp" "$got" "$rc" "$detail")")
+		local o; o=$(head -n 8 "$out" | sed 's/^/    | /')
+		[ "$base" = server ] && o+=$'\n'$(tail -n 5 "$HT/server.log" | sed 's/^/    server| /')
+		[ -n "${o//[[:space:]]/}" ] && FAILED+=("$o")
+	fi
 	printf '%-14s %-26s %-8s %-18s %-12s %s\n' "$mode" "$id" "$r" "$exp" "$got" "$detail"
 	if [ $r = FAIL ] && [ $VERBOSE = 1 ]; then sed 's/^/    | /' "$out" | head -n 20; fi
 }
@@ -279,7 +292,7 @@ while IFS=$'\t' read -r id prog hexp lexp pexp aexp flags bareenv args hargs; do
 		bins=("$prog")
 		[[ $prog != *.* ]] && [ $STATIC = 1 ] && bins+=("$prog.static")
 		for bin in "${bins[@]}"; do
-			[ -x "$BUILD/$bin" ] || { printf '%-14s %-26s %-8s missing %s\n' "$mode" "$id" FAIL "$bin"; FAIL=$((FAIL + 1)); continue; }
+			[ -x "$BUILD/$bin" ] || { printf '%-14s %-26s %-8s missing %s\n' "$mode" "$id" FAIL "$bin"; FAIL=$((FAIL + 1)); FAILED+=("$mode $id: missing $bin"); continue; }
 			e=$exp aa=$a
 			# static builds cannot be contained by LD_PRELOAD/LD_AUDIT: expect host behaviour
 			if [[ $bin == *.static* || $bin == hello32.static ]] && [ "$base" = preload -o "$base" = audit ]; then
@@ -310,6 +323,7 @@ while IFS=$'\t' read -r id prog hexp lexp pexp aexp flags bareenv args hargs; do
 			# the other way round: a retry cannot hide an escape.
 			if [ "$LAST" = FAIL ] && [ "$e" = SUCCEEDED ]; then
 				FAIL=$((FAIL - 1))
+				FAILED+=("    (retried below: the retry's verdict stands)")
 				run_case "$mode" "$tag(retry)" "$bin" "$e" "$flags" "$bareenv" "$aa"
 			fi
 		done
@@ -317,6 +331,11 @@ while IFS=$'\t' read -r id prog hexp lexp pexp aexp flags bareenv args hargs; do
 done < "$EXPECT"
 
 echo "($SKIPPED skipped)"
+# The failures again at the end: CI keeps only the tail of the output.
+if [ ${#FAILED[@]} -gt 0 ]; then
+	echo "rows that failed:"
+	printf '  %s\n' "${FAILED[@]}"
+fi
 [[ $MODES == *server* ]] && echo "through servers: $SRV_RUNS run(s), $SRV_ARMED of them armed ahead"
 echo "$PASS passed, $FAIL failed"
 [ $FAIL = 0 ]
