@@ -246,8 +246,7 @@ fn a_client_that_dies_takes_its_run_with_it() {
         // refuses: the run ended at once with 127, and the test only saw the client's own
         // command line, when it looked soon enough.)
         let name = format!("sk{}{}", std::process::id() % 100_000_000, if who == Who::User { 'u' } else { 'r' });
-        std::fs::copy("/bin/sleep", s.join(&name)).unwrap();
-        std::fs::set_permissions(s.join(&name), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::copy("/bin/sleep", s.join(&name)).unwrap(); // with its 0755
         let err = s.join(&format!("client-{who:?}.err"));
         let mut c = srv.client(who, s.path(), &[], &[&format!("./{name}"), "60"]);
         let mut child = c.stdin(Stdio::null()).stderr(std::fs::File::create(&err).unwrap()).spawn().unwrap();
