@@ -117,21 +117,21 @@ fn main() {
         cli::Action::Run { .. } | cli::Action::Check { .. } if server_env.is_some() => {
             serve::client::run(&server_env.unwrap_or_default(), args)
         }
-        a => dispatch(a, None, None),
+        a => dispatch(a, None, serve::Handoff::default()),
     }
 }
 
 /// A client's command line, in the server's child that has become the client (armed ahead
 /// when `slot` is a pool slot's socket).
-fn served(args: Vec<std::ffi::OsString>, s: &Served, slot: Option<i32>) -> ! {
+fn served(args: Vec<std::ffi::OsString>, s: &Served, h: serve::Handoff) -> ! {
     let action = cli::parse(args, true).unwrap_or_else(|e| die(EXIT_SETUP, &e));
-    if let Some(fd) = slot {
+    if let Some(fd) = h.slot {
         // Only a run can be armed ahead.
         if !matches!(action, cli::Action::Run { preload_only: false, .. }) {
             unpoolable(fd)
         }
     }
-    dispatch(action, Some(s), slot)
+    dispatch(action, Some(s), h)
 }
 
 /// Tell the server this request cannot be armed ahead, and end the slot.
@@ -140,7 +140,8 @@ fn unpoolable(slot: i32) -> ! {
     exit(0)
 }
 
-fn dispatch(action: cli::Action, served: Option<&Served>, slot: Option<i32>) -> ! {
+fn dispatch(action: cli::Action, served: Option<&Served>, h: serve::Handoff) -> ! {
+    let slot = h.slot;
     ARMING.store(slot.is_some(), std::sync::atomic::Ordering::Relaxed);
     let (settings, config_file, preload_only, program) = match action {
         cli::Action::Help => {
@@ -267,5 +268,6 @@ fn dispatch(action: cli::Action, served: Option<&Served>, slot: Option<i32>) -> 
     }
     let files: Vec<(&[u8], i32)> = opened.iter().map(|(p, fd)| (p.as_slice(), *fd)).collect();
     let pool = slot.map(|slot| Pooled { slot, files: &files, fds: &client_fds });
-    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script, pool })
+    let template = &h.jail;
+    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script, pool, template })
 }

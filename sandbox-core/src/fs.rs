@@ -102,6 +102,8 @@ enum What {
     /// (each mount takes the namespace lock and costs tens of microseconds).
     File(Vec<u8>),
     Proc,
+    /// A directory of the template's own tmpfs (its /dev, the mount point of /dev/shm).
+    Dir,
 }
 
 /// /etc files up to this size are copied rather than bound.
@@ -157,11 +159,127 @@ pub struct Plan(Vec<Entry>);
 /// before the stage covers anything, so a source under the host's /tmp still works.
 pub fn open_sources(run: &mut Run<Init>, owned: &[Owned]) -> Result<Plan> {
     sys::mount(None, b"/", None, libc::MS_REC | libc::MS_PRIVATE, None).ctx("filesystem", "make / private")?;
-    let mut v = plan(run, owned)?;
+    let mut mine = per_run(run, owned)?;
     if let Some(cg) = &*run.s.cg {
-        v.extend(cgroup_view(cg.dirs(), run.is_verbose()));
+        mine.extend(cgroup_view(cg.dirs(), run.is_verbose()));
     }
+    let parts: Vec<(&[u8], c_int)> = owned
+        .iter()
+        .filter_map(|o| match o.of {
+            For::Part(i) => Some((&run.target.template[i].dst[..], o.fd)),
+            _ => None,
+        })
+        .collect();
+    // A run entry inside a template tree would need a mount point in its read-only tmpfs:
+    // such a run builds its whole jail itself, as without a server.
+    let under = |e: &Entry, p: &[u8]| e.dst.starts_with(p) && matches!(e.dst.get(p.len()), None | Some(&b'/'));
+    let inside = mine.iter().find(|e| parts.iter().any(|p| under(e, p.0)) && !under(e, b"/dev/shm"));
+    let say = |m: String| {
+        if run.is_verbose() {
+            let _ = sys::write_all(2, format!("sandbox: filesystem: {m}\n").as_bytes());
+        }
+    };
+    let mut v = match (parts.is_empty(), inside) {
+        (true, _) => fixed(false)?,
+        (false, Some(e)) => {
+            say(format!("built per run, not from the server's template ({} is inside it)", show(&e.dst)));
+            parts.iter().for_each(|p| sys::close(p.1));
+            fixed(false)?
+        }
+        (false, None) => {
+            let names: Vec<&str> = parts.iter().map(|p| show(p.0)).collect();
+            say(format!("{} from the server's template", names.join(" ")));
+            let mut v: Vec<Entry> = SYSTEM
+                .iter()
+                .filter_map(|p| {
+                    host_symlink(p.as_bytes()).map(|t| Entry { dst: p.as_bytes().to_vec(), what: What::Symlink(t) })
+                })
+                .collect();
+            v.extend(parts.iter().map(|p| Entry { dst: p.0.to_vec(), what: What::Tree { fd: p.1, dir: true } }));
+            v
+        }
+    };
+    v.extend(mine);
     Ok(Plan(v))
+}
+
+/// A server's jail template: every entry that is the same for all runs, attached under
+/// `stage` (a directory of a mount namespace that only the server uses), whose fresh tmpfs
+/// is then made read-only at the superblock. Runs get recursive clones of its top-level
+/// trees, and their root (uid 0 of its user namespace, or init as the host's root before it
+/// becomes the app's uid) may clear a clone's mount flag, but only the host's root can
+/// remount the superblock: no run can change what the next one sees.
+/// Returns the top-level trees a run clones (`/usr`, `/etc`, `/dev`…; the others are
+/// symlinks).
+pub fn build_template(stage: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let entries = fixed(true)?;
+    let tpl = |what: &str, e| Error::new("template", String::from(what), e);
+    // The server lives on after a failure: the clones not attached yet are closed.
+    let mut attached = 0;
+    let flags = libc::MS_NOSUID | libc::MS_NODEV;
+    let r = sys::mount(Some(b"tmpfs"), stage, Some(b"tmpfs"), flags, Some(b"size=1m,mode=755"))
+        .and_then(|_| sys::open(stage, libc::O_PATH | libc::O_DIRECTORY))
+        .map_err(|e| tpl("stage", e))
+        .and_then(|root| {
+            let r = entries.iter().try_for_each(|e| attach(root, e).map(|_| attached += 1));
+            sys::close(root);
+            r
+        });
+    if r.is_err() {
+        // The entry that failed may have closed its clone already: closing it again only
+        // gets EBADF, since nothing is opened in between.
+        close_trees(entries.get(attached..).unwrap_or_default());
+    }
+    r?;
+    let ro = libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
+    sys::mount(None, stage, None, ro, None).map_err(|e| tpl("read-only superblock", e))?;
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for e in &entries {
+        let top = e.dst.split(|&b| b == b'/').nth(1).unwrap_or_default();
+        let top = [&b"/"[..], top].concat();
+        let symlink = top == e.dst && matches!(e.what, What::Symlink(_));
+        if !symlink && !parts.contains(&top) {
+            parts.push(top);
+        }
+    }
+    Ok(parts)
+}
+
+/// What the fixed part of a jail is read from: its copied files, its symlinks and which of
+/// its entries exist (bound trees show the host's contents live), and /etc itself, whose
+/// time changes when a runtime's entry comes or goes.
+pub fn fixed_sources() -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = SYSTEM.iter().chain(ETC).map(|p| p.as_bytes().to_vec()).collect();
+    v.extend(etc_runtimes());
+    v.push(b"/etc".to_vec());
+    v
+}
+
+/// What the jail's fixed sources look like now (type, inode, size, times of each, unfollowed):
+/// a change means a jail built earlier (the template, a run armed ahead) no longer shows
+/// what one built now would.
+pub fn stamp(sources: &[Vec<u8>]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in sources {
+        let st = sys::fstatat(sys::AT_FDCWD, p, libc::AT_SYMLINK_NOFOLLOW);
+        let f = st.map_or([0; 8], |s| {
+            let t = |sec: i64, ns: i64| sec.wrapping_mul(1_000_000_000).wrapping_add(ns) as u64;
+            [
+                s.st_dev,
+                s.st_ino,
+                s.st_mode as u64,
+                s.st_uid as u64,
+                s.st_size as u64,
+                t(s.st_mtime, s.st_mtime_nsec),
+                t(s.st_ctime, s.st_ctime_nsec),
+                1,
+            ]
+        });
+        for b in f.iter().flat_map(|x| x.to_le_bytes()) {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 const V1_NAMES: &[&[u8]] = &[
@@ -253,8 +371,28 @@ fn cgroup_view<'a>(leaves: impl Iterator<Item = &'a str>, verbose: bool) -> Vec<
     out
 }
 
-fn plan(run: &Run<Init>, owned: &[Owned]) -> Result<Vec<Entry>> {
+/// What every run shows the same: the system trees, /etc and /dev with its devices. For
+/// the template (`template`), /dev is a directory of its read-only tmpfs, with the mount
+/// point of each run's /dev/shm, rather than a tmpfs of its own.
+fn fixed(template: bool) -> Result<Vec<Entry>> {
     let mut v = Vec::new();
+    let r = fixed_into(template, &mut v);
+    if r.is_err() {
+        close_trees(&v);
+    }
+    r.map(|_| v)
+}
+
+/// The clones of entries that will not be attached (a server's template that failed).
+fn close_trees(entries: &[Entry]) {
+    for e in entries {
+        if let What::Tree { fd, .. } = e.what {
+            sys::close(fd);
+        }
+    }
+}
+
+fn fixed_into(template: bool, v: &mut Vec<Entry>) -> Result<()> {
     let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
     let etc = ETC.iter().map(|p| p.as_bytes().to_vec()).chain(etc_runtimes());
     for p in SYSTEM.iter().map(|p| p.as_bytes().to_vec()).chain(etc) {
@@ -270,7 +408,7 @@ fn plan(run: &Run<Init>, owned: &[Owned]) -> Result<Vec<Entry>> {
             add(p, t);
         }
     }
-    add(b"/dev", What::Tmpfs { size: 64 << 10, mode: 0o755 });
+    add(b"/dev", if template { What::Dir } else { What::Tmpfs { size: 64 << 10, mode: 0o755 } });
     for d in DEVICES {
         let p = format!("/dev/{d}");
         // Device nodes keep `dev` (that is their point) but never suid or exec.
@@ -286,6 +424,16 @@ fn plan(run: &Run<Init>, owned: &[Owned]) -> Result<Vec<Entry>> {
     ] {
         add(name.as_bytes(), What::Symlink(target.as_bytes().to_vec()));
     }
+    if template {
+        add(b"/dev/shm", What::Dir);
+    }
+    Ok(())
+}
+
+/// What each run has of its own: /dev/shm, /tmp, /proc, the work dir, the library, binds.
+fn per_run(run: &Run<Init>, owned: &[Owned]) -> Result<Vec<Entry>> {
+    let mut v = Vec::new();
+    let mut add = |dst: &[u8], what: What| v.push(Entry { dst: dst.to_vec(), what });
     add(b"/dev/shm", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/tmp", What::Tmpfs { size: run.policy.tmp_size, mode: 0o1777 });
     add(b"/proc", What::Proc);
@@ -326,6 +474,8 @@ pub enum For {
     Workdir,
     /// Index into the policy's mounts.
     Mount(usize),
+    /// Index into the target's template parts (a server's run).
+    Part(usize),
 }
 
 /// A tree the run must be able to use as its own (the work dir, the caller's binds),
@@ -361,6 +511,9 @@ pub fn own_sources(run: &mut Run<Setup>, disk: Option<Owned>) -> Result<Vec<Owne
     let mut want: Vec<(For, Vec<u8>, bool)> = Vec::new();
     let tmpfs = disk.is_some();
     let mut owned: Vec<Owned> = disk.into_iter().collect();
+    // The template's clones: closed here (by the drop after init's clone) like the others.
+    let parts = run.target.template.iter().enumerate();
+    owned.extend(parts.map(|(i, p)| Owned { of: For::Part(i), fd: p.fd, dir: true }));
     if let (Some(w), false) = (&run.workdir, tmpfs) {
         want.push((For::Workdir, w.clone(), true));
     }
@@ -633,6 +786,7 @@ fn attach(root: c_int, e: &Entry) -> Result<()> {
             }
             Ok(())
         }
+        What::Dir => make_dst(root, &e.dst, true).map(sys::close),
         What::Proc => {
             let dst = make_dst(root, &e.dst, true)?;
             let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;

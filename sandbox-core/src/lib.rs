@@ -35,7 +35,7 @@ pub mod workdisk_step;
 
 pub use error::{Error, Result, EXIT_SETUP};
 pub use policy::Policy;
-pub use run::{Pooled, Run, Target};
+pub use run::{Part, Pooled, Run, Target};
 
 use channel::Channels;
 use ns::Side;

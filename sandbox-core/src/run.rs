@@ -40,6 +40,16 @@ pub struct Target<'a> {
     /// Armed ahead by a server's pool (launcher/src/serve): the run waits here for its
     /// request before the app forks (see `pool.rs`). None for every other run.
     pub pool: Option<Pooled<'a>>,
+    /// A server's run: clones of its jail template's trees (see fs.rs), empty otherwise.
+    pub template: &'a [Part],
+}
+
+/// One top-level tree of a server's jail template (launcher/src/serve/template.rs): a
+/// detached clone made for one run (`/usr`, `/etc`, `/dev`…), attached by its init in place
+/// of the entries it holds.
+pub struct Part {
+    pub dst: Vec<u8>,
+    pub fd: c_int,
 }
 
 /// A run armed ahead, waiting for the request it will serve.

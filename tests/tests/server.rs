@@ -636,3 +636,93 @@ fn requests_that_cannot_be_armed_ahead_are_not_failures() {
     assert!(pooled >= 3, "only {pooled} of the 4 plain runs armed ahead: {}", srv.log_text());
     assert_eq!(failed, 0, "slots that said they cannot be pooled counted as failures: {}", srv.log_text());
 }
+
+/// The super options of the mount at `dst` in a mountinfo text ("ro,size=…" for a tmpfs
+/// read-only at the superblock).
+fn super_opts<'a>(mountinfo: &'a str, dst: &str) -> Option<&'a str> {
+    mountinfo.lines().find(|l| l.split(' ').nth(4) == Some(dst)).and_then(|l| l.split(" - ").nth(1)?.split(' ').nth(2))
+}
+
+/// The tests that compare /etc, and the one that changes it.
+static ETC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A server started by root builds the fixed part of the jail once (the system trees, /etc,
+/// /dev) and each run attaches clones of it: the same files as a jail built per run, on a
+/// tmpfs that is read-only at the superblock, so no run can change what the next sees.
+#[test]
+fn a_root_servers_runs_get_its_read_only_jail_template() {
+    let _etc = ETC.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Scratch::new("srv-template");
+    let (uid, _) = ensure_user();
+    let srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--pool=0"]);
+    assert!(srv.log_text().contains("jail template: /usr /etc /dev"), "{}", srv.log_text());
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let probe = "cat /etc/passwd; ls /dev; cat /proc/self/mountinfo; touch /etc/x /dev/x; \
+                 echo shm > /dev/shm/a && cat /dev/shm/a && echo tmp > /tmp/a && cat /tmp/a && : > /dev/null";
+    for who in BOTH {
+        let o = out(srv.client(who, s.path(), &["-v"], &["/bin/sh", "-c", probe]), "template");
+        o.ok().err_has("sandbox: filesystem: /usr /etc /dev from the server's template");
+        o.has(&passwd).has("urandom").has("\nshm\ntmp\n");
+        o.err_has("cannot touch '/etc/x': Read-only file system")
+            .err_has("cannot touch '/dev/x': Read-only file system");
+        let info = o.stdout();
+        for dst in ["/etc", "/dev"] {
+            let opts = super_opts(&info, dst).unwrap_or_else(|| panic!("{who:?}: no {dst} in {info}"));
+            assert!(opts.starts_with("ro,"), "{who:?}: {dst} is not read-only at the superblock: {opts}");
+        }
+        // The work dir, /tmp and /dev/shm are the run's own.
+        assert!(super_opts(&info, "/tmp").is_some_and(|o| o.starts_with("rw,")), "{who:?}: {info}");
+        let direct = out(
+            {
+                let mut c = command(who, &sandbox_bin());
+                c.args(["--", "/bin/sh", "-c", "ls -A / /etc /dev; cat /etc/*.conf"]).current_dir(s.path());
+                c
+            },
+            "direct",
+        );
+        let served =
+            out(srv.client(who, s.path(), &[], &["/bin/sh", "-c", "ls -A / /etc /dev; cat /etc/*.conf"]), "ls");
+        assert_eq!(
+            served.ok().stdout(),
+            direct.ok().stdout(),
+            "{who:?}: the template shows what a jail built per run does"
+        );
+    }
+    // A mount inside a template tree needs a mount point in it: that run builds its jail.
+    let srv2 = Server::start(&s, "inside", &["--pool=0", "--tmpfs=/etc/sbx-extra"]);
+    let o =
+        out(srv2.client(Who::Root, s.path(), &["-v"], &["/bin/sh", "-c", "touch /etc/sbx-extra/f && echo made"]), "in");
+    o.ok().has("made").err_has("built per run, not from the server's template (/etc/sbx-extra is inside it)");
+}
+
+/// A file the jail copies changes on the host: the server's next run sees the new one, as a
+/// run of the launcher would, not the template's or an armed run's copy.
+#[test]
+fn a_changed_etc_file_reaches_the_next_served_run() {
+    struct Gone(PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let _etc = ETC.lock().unwrap_or_else(|e| e.into_inner());
+    let s = Scratch::new("srv-etc");
+    let srv = Server::start(&s, "s", &["--pool=1"]);
+    // A runtime's entry (ETC_RUNTIMES in fs.rs: java-*), made and removed by this test.
+    let f = Gone(PathBuf::from(format!("/etc/java-sbxtest-{}", std::process::id())));
+    let cat = format!("cat {} 2>&1 || true", f.0.display());
+    let run = |what: &str| out(srv.client(Who::Root, s.path(), &[], &["/bin/sh", "-c", &cat]), what).ok().stdout();
+    for i in 0..2 {
+        assert!(run(&format!("before {i}")).contains("No such file"));
+    }
+    for v in ["one", "two"] {
+        std::fs::write(&f.0, format!("{v}\n")).unwrap();
+        std::fs::set_permissions(&f.0, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        for i in 0..2 {
+            assert_eq!(run(&format!("{v} {i}")), format!("{v}\n"), "{}", srv.log_text());
+        }
+    }
+    drop(f);
+    assert!(run("after").contains("No such file"), "{}", srv.log_text());
+    assert!(srv.log_text().contains("a source of the jail changed on the host"), "{}", srv.log_text());
+}

@@ -23,6 +23,7 @@ pub mod ceiling;
 pub mod client;
 pub mod pool;
 pub mod proto;
+pub mod template;
 
 use crate::options::LauncherSettings;
 use pool::{Key, Pool, Slot};
@@ -38,6 +39,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::process::exit;
+use template::Template;
 
 /// What every request starts from, fixed when the server starts.
 pub struct Served {
@@ -50,7 +52,16 @@ pub struct Served {
 
 /// Runs the launcher's path in the child, as the client (main.rs); with a pool slot's
 /// socket, armed ahead (it stops before the app's fork until its request comes).
-pub type Dispatch = fn(Vec<OsString>, &Served, Option<i32>) -> !;
+pub type Dispatch = fn(Vec<OsString>, &Served, Handoff) -> !;
+
+/// What the server's child hands to the launcher's path besides the command line.
+#[derive(Default)]
+pub struct Handoff {
+    /// A pool slot's socket: the run is armed ahead.
+    pub slot: Option<i32>,
+    /// Clones of the jail template's trees (template.rs), for this run alone.
+    pub jail: Vec<sandbox_core::Part>,
+}
 
 pub struct Options {
     pub socket: String,
@@ -188,6 +199,12 @@ struct Server<'a> {
     dispatch: Dispatch,
     conns: HashMap<i32, Conn>,
     pool: Pool,
+    /// The jail template (root only; None: every run builds its whole jail).
+    template: Option<Template>,
+    /// What every jail's fixed part is read from, and how it looked (sandbox_core::fs::stamp)
+    /// when the template and the armed runs were made.
+    sources: Vec<Vec<u8>>,
+    stamp: u64,
     /// Runs started, and how many of them in a slot armed ahead.
     runs: u64,
     pooled: u64,
@@ -204,11 +221,16 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
     let sfd = sys::signalfd(mine).unwrap_or_else(|e| die(&format!("signalfd: {e}")));
     // A client that hangs up mid-reply must not kill the server.
     let _ = sys::signal_disposition(libc::SIGPIPE, sys::Disposition::Ignore);
+    // Before the socket exists: the first request already finds it.
+    let template = (sys::geteuid() == 0).then(new_template).flatten();
     let listener = listen(&o);
     scrub_environment();
     log(&format!("listening on {} (pid {}, {} armed run(s) per request kind)", o.socket, std::process::id(), o.pool));
     let pool = Pool::new(o.pool);
-    let mut srv = Server { o, served: &served, dispatch, conns: HashMap::new(), pool, runs: 0, pooled: 0 };
+    let sources = sandbox_core::fs::fixed_sources();
+    let stamp = sandbox_core::fs::stamp(&sources);
+    let conns = HashMap::new();
+    let mut srv = Server { o, served: &served, dispatch, conns, pool, template, sources, stamp, runs: 0, pooled: 0 };
     let mut stopping = false;
     loop {
         if stopping && srv.conns.is_empty() {
@@ -277,7 +299,38 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
     }
 }
 
+/// A template, or None with the reason logged (the runs then build their whole jail).
+fn new_template() -> Option<Template> {
+    match Template::build() {
+        Ok(t) => {
+            log(&format!("jail template: {} (cloned into each run)", t.parts()));
+            Some(t)
+        }
+        Err(e) => {
+            log(&format!("jail template: {e}; each run builds its whole jail"));
+            None
+        }
+    }
+}
+
 impl Server<'_> {
+    /// Before a request is served: when a source of the jail's fixed part changed on the
+    /// host (an /etc file the jail copies, say), the runs armed ahead and the template show
+    /// the old one. They go, and the template is made again. The stamp is taken first: a
+    /// change during the rebuild is seen at the next request.
+    fn fresh_jail(&mut self) {
+        if sandbox_core::fs::stamp(&self.sources) == self.stamp {
+            return;
+        }
+        self.sources = sandbox_core::fs::fixed_sources();
+        self.stamp = sandbox_core::fs::stamp(&self.sources);
+        log("a source of the jail changed on the host: the runs armed ahead go, the template is made again");
+        self.pool.expire(true);
+        if self.template.take().is_some() {
+            self.template = new_template();
+        }
+    }
+
     fn accept(&mut self, l: &UnixListener) {
         while let Ok((stream, _)) = l.accept() {
             let fd = stream.as_raw_fd();
@@ -456,6 +509,7 @@ impl Server<'_> {
     /// Start the run of a complete request: in a ready slot of its key, else in a new
     /// child. Then arm the key's next slots. Returns the pid whose exit is the run's.
     fn launch(&mut self, peer: &Peer, mut req: Request, fds: Vec<Fd>) -> Result<i32, String> {
+        self.fresh_jail();
         let key = Key::of(&req, peer, &fds[0]);
         let entry = key.as_ref().and_then(|k| self.pool.entry(k, &req.env, &fds[0]));
         let mut pid = None;
@@ -478,7 +532,7 @@ impl Server<'_> {
                 match fork().map_err(|e| format!("fork: {}", sandbox_core::error::strerror(e)))? {
                     0 => {
                         self.scrub_for(key.as_ref());
-                        become_client(req, fds, peer, self.served, self.dispatch, None)
+                        become_client(req, fds, peer, self, None)
                     }
                     child => child,
                 }
@@ -526,7 +580,7 @@ impl Server<'_> {
                 let key = self.pool.entries[i].key.clone();
                 let env = self.pool.entries[i].env.clone();
                 self.scrub_for(Some(&key));
-                become_client(Request { env, ..key.req }, fds, &peer, self.served, self.dispatch, Some(theirs))
+                become_client(Request { env, ..key.req }, fds, &peer, self, Some(theirs))
             }
             Ok(pid) => self.pool.entries[i].slots.push(Slot { pid, sock: mine, ready: false }),
             Err(_) => {}
@@ -555,17 +609,31 @@ fn hand(slot: Slot, req: &Request, fds: &[Fd]) -> Option<i32> {
 
 /// In the forked child: become the client's launcher, then run the launcher's path (armed
 /// ahead, with `slot`).
-fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispatch: Dispatch, slot: Option<Fd>) -> ! {
+fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, srv: &Server, slot: Option<Fd>) -> ! {
+    let (served, dispatch) = (srv.served, srv.dispatch);
     let fail = |what: &str, e: i32| -> ! {
         // The client's stderr is not in place yet for every failure: both get it.
         let msg = format!("sandbox: serve: {what}: {}\n", sandbox_core::error::strerror(e));
         let _ = sys::write_all(2, msg.as_bytes());
         exit(sandbox_core::EXIT_SETUP)
     };
+    // The template's trees, cloned while this child is still root (without them, the run
+    // builds its whole jail, as the launcher does).
+    let mut jail = match srv.template.as_ref().map(Template::clone_parts) {
+        Some(Ok(parts)) => parts,
+        Some(Err(e)) => {
+            // Still the server's stderr: its log.
+            log(&format!("jail template: {e}; this run builds its whole jail"));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
     // Descriptors: the client's at their own numbers, nothing of the server's. First every
     // received one above all the numbers involved, then everything below closed, then each
     // put at its number.
     let mut raw: Vec<i32> = fds.into_iter().map(Fd::into_raw).collect();
+    let clients = raw.len();
+    raw.extend(jail.iter().map(|p| p.fd));
     let slot_raw = slot.map(Fd::into_raw);
     raw.extend(slot_raw);
     let top = req.fds.iter().chain(&raw).copied().max().unwrap_or(2).max(2) + 1;
@@ -573,6 +641,10 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispa
         raw.iter().map(|&f| sys::dup_above(f, top).unwrap_or_else(|e| fail("descriptors", e))).collect();
     let _ = sys::close_range(0, (top - 1) as u32, 0);
     let slot = slot_raw.and_then(|_| moved.pop());
+    for (p, &fd) in jail.iter_mut().zip(&moved[clients..]) {
+        p.fd = fd;
+    }
+    moved.truncate(clients);
     let (cwd, rest) = moved.split_first().expect("a directory first");
     if let Err(e) = sys::fchdir(*cwd) {
         fail("working directory", e);
@@ -582,16 +654,18 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispa
             fail("descriptors", e);
         }
     }
-    // Everything above the client's numbers goes, but the slot's socket.
-    match slot {
-        Some(s) => {
-            let _ = sys::close_range(top as u32, (s - 1) as u32, 0);
-            let _ = sys::close_range((s + 1) as u32, u32::MAX, 0);
+    // Everything above the client's numbers goes, but the slot's socket and the jail's
+    // trees.
+    let mut keep: Vec<i32> = jail.iter().map(|p| p.fd).chain(slot).collect();
+    keep.sort_unstable();
+    let mut from = top;
+    for k in keep {
+        if k > from {
+            let _ = sys::close_range(from as u32, (k - 1) as u32, 0);
         }
-        None => {
-            let _ = sys::close_range(top as u32, u32::MAX, 0);
-        }
+        from = k + 1;
     }
+    let _ = sys::close_range(from as u32, u32::MAX, 0);
     // Signals as the client had them (the server blocks and ignores its own).
     for sig in 1..=64 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
@@ -639,5 +713,5 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, served: &Served, dispa
             std::env::set_var(std::ffi::OsStr::from_bytes(&b[..i]), std::ffi::OsStr::from_bytes(&b[i + 1..]));
         }
     }
-    dispatch(req.args, served, slot)
+    dispatch(req.args, served, Handoff { slot, jail })
 }

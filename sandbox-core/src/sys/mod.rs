@@ -263,6 +263,10 @@ pub fn readlinkat(dir: c_int, path: &[u8], buf: &mut [u8]) -> R<usize> {
 pub fn fchdir(fd: c_int) -> R<()> {
     sc!(libc::SYS_fchdir, fd).map(drop)
 }
+pub fn chroot(path: &[u8]) -> R<()> {
+    let p = cstr(path);
+    sc!(libc::SYS_chroot, p.as_ptr()).map(drop)
+}
 pub fn chdir(path: &[u8]) -> R<()> {
     let p = cstr(path);
     sc!(libc::SYS_chdir, p.as_ptr()).map(drop)
@@ -535,6 +539,10 @@ pub fn clone3_into_cgroup(flags: u64, cgroup: c_int) -> R<c_int> {
 
 pub fn unshare(flags: c_int) -> R<()> {
     sc!(libc::SYS_unshare, flags).map(drop)
+}
+/// setns(2): join the namespace `fd` refers to (`nstype` 0: whichever it is).
+pub fn setns(fd: c_int, nstype: c_int) -> R<()> {
+    sc!(libc::SYS_setns, fd, nstype).map(drop)
 }
 pub fn execveat(fd: c_int, argv: CStrArray, envp: CStrArray, flags: c_int, cookie: u64) -> Errno {
     let (argv, envp) = (argv.as_ptrs(), envp.as_ptrs());
