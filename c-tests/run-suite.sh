@@ -152,16 +152,16 @@ start_server() {
 		sleep 0.01
 	done
 }
-SRV_RUNS=0 SRV_ARMED=0
+SRV_RUNS=0 SRV_ARMED=0 SRV_EARLY=0
 stop_server() {
 	[ -n "$SRVPID" ] || return
 	kill -TERM "$SRVPID" 2>/dev/null
 	wait "$SRVPID" 2>/dev/null
 	SRVPID=""
 	[ -e "$SRVSOCK" ] && { echo "run-suite: the server left its socket behind" >&2; rm -f "$SRVSOCK"; FAIL=$((FAIL + 1)); FAILED+=("server socket left behind (after $LASTROW)"); }
-	# "stopped: N run(s), M of them armed ahead"
+	# "stopped: N run(s), M of them armed ahead, E answered before their teardown; …"
 	local l; l=$(grep 'stopped:' "$HT/server.log" | tail -n1)
-	[[ $l =~ stopped:\ ([0-9]+)\ run.*,\ ([0-9]+)\ of ]] && { SRV_RUNS=$((SRV_RUNS + BASH_REMATCH[1])); SRV_ARMED=$((SRV_ARMED + BASH_REMATCH[2])); }
+	[[ $l =~ stopped:\ ([0-9]+)\ run.*,\ ([0-9]+)\ of.*,\ ([0-9]+)\ answered ]] && { SRV_RUNS=$((SRV_RUNS + BASH_REMATCH[1])); SRV_ARMED=$((SRV_ARMED + BASH_REMATCH[2])); SRV_EARLY=$((SRV_EARLY + BASH_REMATCH[3])); }
 	: > "$HT/server.log"
 }
 
@@ -339,6 +339,6 @@ if [ ${#FAILED[@]} -gt 0 ]; then
 	echo "rows that failed:"
 	printf '  %s\n' "${FAILED[@]}"
 fi
-[[ $MODES == *server* ]] && echo "through servers: $SRV_RUNS run(s), $SRV_ARMED of them armed ahead"
+[[ $MODES == *server* ]] && echo "through servers: $SRV_RUNS run(s), $SRV_ARMED of them armed ahead, $SRV_EARLY answered before their teardown"
 echo "$PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

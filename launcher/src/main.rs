@@ -268,6 +268,6 @@ fn dispatch(action: cli::Action, served: Option<&Served>, h: serve::Handoff) -> 
     }
     let files: Vec<(&[u8], i32)> = opened.iter().map(|(p, fd)| (p.as_slice(), *fd)).collect();
     let pool = slot.map(|slot| Pooled { slot, files: &files, fds: &client_fds });
-    let template = &h.jail;
-    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script, pool, template })
+    let (template, reply) = (&h.jail, h.reply);
+    sandbox_core::arm(&policy, Target { fd, argv: argv_c, envp: envp_c, name: &name, script, pool, template, reply })
 }

@@ -5,7 +5,8 @@
 //! app's fork. Four one-way protocols, each with its own method:
 //! - go (supervisor → init): one byte once init is in the run's cgroup and mapped. The
 //!   supervisor keeps the write end for its whole life, so init sees it die as a hang-up.
-//! - status (init → supervisor): the app's wait status, 4 bytes.
+//! - status (init → supervisor): the app's wait status, 4 bytes, then one byte: 1 when
+//!   init has killed and reaped every other process of the run before sending it.
 //! - errors (init or app → supervisor): a setup error's text (close-on-exec, so it stays
 //!   empty once the program runs); tells a setup failure from a program that exits 125.
 //! - listener (app → supervisor): the seccomp listener fd over SCM_RIGHTS.
@@ -78,13 +79,18 @@ impl SupervisorEnd {
     pub fn go(&self) -> sys::R<()> {
         sys::write(self.go.raw(), b"g").map(drop)
     }
-    /// The app's wait status, if init sent it.
-    pub fn wait_status(&self) -> Option<i32> {
-        let mut b = [0u8; 4];
+    /// The app's wait status, if init sent it, and whether nothing else of the run was
+    /// left running then (see `InitEnd::send_status`).
+    pub fn wait_status(&self) -> Option<(i32, bool)> {
+        let mut b = [0u8; 5];
         match sys::read(self.status.raw(), &mut b) {
-            Ok(4) => Some(i32::from_ne_bytes(b)),
+            Ok(5) => Some((i32::from_ne_bytes([b[0], b[1], b[2], b[3]]), b[4] == 1)),
             _ => None,
         }
+    }
+    /// The fd to poll for the status (readable once init sent it, or exited without).
+    pub fn status_fd(&self) -> c_int {
+        self.status.raw()
     }
     /// A setup error of init or the app ("" when none), read once everything has exited.
     pub fn read_error(&self) -> String {
@@ -137,8 +143,13 @@ impl InitEnd {
     pub fn close_go(&mut self) {
         self.go = None;
     }
-    pub fn send_status(&self, status: i32) {
-        let _ = sys::write(self.status.raw(), &status.to_ne_bytes());
+    /// `all_gone`: every other process of the run is dead and reaped (one write of 5
+    /// bytes: a pipe delivers it whole).
+    pub fn send_status(&self, status: i32, all_gone: bool) {
+        let mut b = [0u8; 5];
+        b[..4].copy_from_slice(&status.to_ne_bytes());
+        b[4] = all_gone as u8;
+        let _ = sys::write(self.status.raw(), &b);
     }
     pub fn send_error(&self, msg: &str) {
         let _ = sys::write(self.errors.raw(), msg.as_bytes());

@@ -4,8 +4,9 @@
 //!
 //! The slot protocol, on the server's SOCK_SEQPACKET socket: the supervisor sends `R` once
 //! init is parked; the server sends the client's descriptor numbers (a u32 count, then
-//! i32 each) with the descriptors attached; the supervisor answers `A` (the run is the client's now: its exit
-//! is the run's) or `X` (stale: a file opened ahead was replaced; the slot ends and the
+//! i32 each) with the descriptors attached; the supervisor answers `A` (the run is the
+//! client's now: its exit is the run's, and the socket then carries the app's early status,
+//! see supervisor.rs) or `X` (stale: a file opened ahead was replaced; the slot ends and the
 //! server runs the request unpooled). A server that closes the slot ends it like any setup
 //! error: init killed, cgroups removed, no report (there is no client yet).
 
@@ -80,7 +81,9 @@ pub fn request(run: &mut Run<Supervisor>) -> Result<()> {
     // From here on the run is the client's: what fails now fails its run (with its stderr
     // and report), as it would have unpooled, and is not retried by the server.
     sys::write_all(pool.slot, b"A").map_err(|e| Error::new("request", "accept", e))?;
-    sys::close(pool.slot);
+    // The slot's socket now carries the app's status to the server, as an unpooled
+    // run's reply socket does (supervisor.rs).
+    run.s.reply = Some(pool.slot);
     run.s.reports.ahead = false;
     // The client's descriptors take the placeholders' numbers, here and in init (the app
     // inherits init's); numbers the run does not pass are dropped.

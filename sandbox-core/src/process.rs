@@ -78,7 +78,8 @@ pub fn init_signals(_run: &mut Run<Init>) -> Result<c_int> {
     sys::signalfd(forwarded_set()).ctx("init-signals", "signalfd")
 }
 
-/// init's loop: reap, relay signals from outside, report the app's status and exit.
+/// init's loop: reap, relay signals from outside; once the app ends, end the rest, report
+/// the app's status and exit.
 pub fn init_loop(run: Run<Init>, app: c_int, sfd: c_int) -> ! {
     let mut buf = [0u8; 128 * 8];
     loop {
@@ -103,12 +104,52 @@ pub fn init_loop(run: Run<Init>, app: c_int, sfd: c_int) -> ! {
                 break;
             }
             if pid == app {
-                run.s.chan.send_status(status);
+                let all_gone = end_the_rest(sfd);
+                run.s.chan.send_status(status, all_gone);
                 sys::exit(0);
             }
         }
     }
 }
+
+/// init, once the app has ended: kill every other process of the run and reap them all,
+/// so that when the supervisor learns the app's status nothing of the run still runs (the
+/// kernel would do the same when init exits, but only then). true: all gone. false: one
+/// is still there after END_WAIT_NS (or could not be signalled); the kernel's teardown of
+/// the namespace ends it, and the supervisor waits for that (see supervisor.rs).
+fn end_the_rest(sfd: c_int) -> bool {
+    match sys::kill(-1, libc::SIGKILL) {
+        Ok(()) | Err(libc::ESRCH) => {}
+        Err(_) => return false,
+    }
+    let deadline = sys::now_ns() + END_WAIT_NS;
+    let mut buf = [0u8; 128 * 8];
+    loop {
+        // Orphans are reparented to init as their parents die: reap until none is left.
+        loop {
+            match sys::wait4(-1, libc::WNOHANG | libc::__WALL, None) {
+                Ok((0, _)) => break,
+                Ok(_) => {}
+                Err(libc::ECHILD) => return true,
+                Err(_) => return false,
+            }
+        }
+        let now = sys::now_ns();
+        if now >= deadline {
+            return false;
+        }
+        // The next SIGCHLD (on init's signalfd), or the deadline.
+        let ms = ((deadline - now) / 1_000_000).max(1) as c_int;
+        let mut p = [libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 }];
+        if matches!(sys::poll(&mut p, ms), Ok(1)) {
+            let _ = sys::read(sfd, &mut buf);
+        }
+    }
+}
+
+/// How long init waits for the run's other processes to die once the app has ended (a
+/// killed process with a large address space takes a while to unmap it).
+const END_WAIT_NS: u64 = 1_000_000_000;
 
 /// Only 0, 1, 2 and the descriptors asked for reach the program: everything else is
 /// marked close-on-exec (our own pipes need to live until the exec).

@@ -42,6 +42,10 @@ pub struct Target<'a> {
     pub pool: Option<Pooled<'a>>,
     /// A server's run: clones of its jail template's trees (see fs.rs), empty otherwise.
     pub template: &'a [Part],
+    /// A server's unpooled run: the socket on which the supervisor tells the server the
+    /// app's exit status as soon as it is final, before the teardown (supervisor.rs; a
+    /// pooled run uses its slot's socket). The run owns it.
+    pub reply: Option<c_int>,
 }
 
 /// One top-level tree of a server's jail template (launcher/src/serve/template.rs): a
@@ -139,6 +143,8 @@ pub struct Setup {
     /// `--disk`/`--inodes`: the work dir's tmpfs and what the sync-back needs.
     pub disk: Disk,
     pub channels: Option<Channels>,
+    /// `Target::reply`, the supervisor's alone.
+    pub reply: Option<c_int>,
     pub app: ForApp,
 }
 
@@ -156,6 +162,8 @@ pub struct Supervisor {
     pub workdir_note: String,
     pub landlock_note: String,
     pub disk: Disk,
+    /// Where the app's status goes before the teardown (a server's run; see supervisor.rs).
+    pub reply: Option<c_int>,
 }
 
 /// init, pid 1.
@@ -257,6 +265,7 @@ impl<'a> Run<'a, Setup> {
             born_in_cgroup: false,
             disk: Disk::default(),
             channels: None,
+            reply: target.reply,
             app,
         };
         Run {
@@ -287,12 +296,14 @@ impl<'a> Run<'a, Setup> {
                 workdir_note: s.workdir_note,
                 landlock_note: s.landlock_note,
                 disk: s.disk,
+                reply: s.reply,
             }
         })
     }
 
-    /// init's side: the report files and the cleaner's pipe are the supervisor's alone
-    /// (the cleaner must see EOF when the supervisor dies), closed here.
+    /// init's side: the report files, the cleaner's pipe and the server's reply socket are
+    /// the supervisor's alone (the cleaner must see EOF when the supervisor dies), closed
+    /// here.
     pub fn into_init(self) -> Run<'a, Init> {
         self.become_role(|mut s| {
             let chan = s.channels.take().expect("channels before the clone").into_init();
@@ -300,6 +311,9 @@ impl<'a> Run<'a, Setup> {
             drop(s.cleaner);
             // The host work dir and the tmpfs are the supervisor's, for the sync-back.
             drop(s.disk);
+            if let Some(fd) = s.reply {
+                sys::close(fd);
+            }
             Init { chan, cg: ManuallyDrop::new(s.cg.take()), app: s.app }
         })
     }

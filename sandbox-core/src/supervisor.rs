@@ -42,6 +42,10 @@ struct Verdict {
     /// The tree's CPU time by /proc, when sampled: init's rusage misses the processes the
     /// kernel kills with the pid namespace.
     tree_cpu: u64,
+    /// The app's wait status, when init sent it before exiting.
+    app_status: Option<i32>,
+    /// A setup error of init or the app, when already read (at an early reply).
+    setup_error: Option<String>,
 }
 
 struct Clock {
@@ -135,6 +139,11 @@ pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
     let mut listener: Option<sys::Fd> = None;
     let mut killed = Killed::No;
     let mut violation: Option<i32> = None;
+    // Once init has sent the app's status, the app ended in time: a timer that fires before
+    // init is reaped no longer turns that into a limit.
+    let (mut ended, mut status_open) = (None::<(i32, bool)>, true);
+    let mut setup_error = None;
+    let status_fd = run.s.chan.status_fd();
     let arm_timer = |cg: &Option<RunCgroup>, tree_cpu: u64, mem: u64| {
         if let Some(d) = clock.next_check(sys::now_ns(), cpu_used(cg, tree_cpu), mem) {
             let _ = sys::timerfd_set(tfd, d.max(1));
@@ -152,11 +161,19 @@ pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
             libc::pollfd { fd: listener.as_ref().map_or(-1, sys::Fd::raw), events: libc::POLLIN, revents: 0 },
             out[0],
             out[1],
+            libc::pollfd { fd: if status_open { status_fd } else { -1 }, events: libc::POLLIN, revents: 0 },
         ];
         let _ = sys::poll(&mut fds, -1);
-        if killed == Killed::No && relay.pump(&fds[5..]) {
+        if killed == Killed::No && relay.pump(&fds[5..7]) {
             killed = Killed::Output;
             kill_tree(init, &cg);
+        }
+        if fds[7].revents != 0 {
+            status_open = false;
+            ended = run.s.chan.wait_status();
+            if let Some((status, all_gone)) = ended {
+                setup_error = reply_early(&mut run, status, all_gone, killed);
+            }
         }
         if fds[0].revents != 0 {
             break;
@@ -167,7 +184,9 @@ pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
         if fds[2].revents != 0 {
             let mut b = [0u8; 8];
             let _ = sys::read(tfd, &mut b);
-            if sample_tree {
+            if ended.is_some() {
+                // Nothing left to time.
+            } else if sample_tree {
                 let t = crate::tree::sample(init);
                 tree_cpu = tree_cpu.max(t.cpu_ns);
                 if let Some(lim) = mem_limit {
@@ -221,8 +240,47 @@ pub fn run(mut run: Run<Supervisor>, w: Watch) -> ! {
         killed = Killed::Output;
     }
     crate::workdisk_step::sync_back(&mut run);
-    finish(&mut run, cg, init_status, &ru, wall_ns, Verdict { killed, violation, peak, tree_cpu })
+    let app_status = ended.map(|(s, _)| s);
+    finish(
+        &mut run,
+        cg,
+        init_status,
+        &ru,
+        wall_ns,
+        Verdict { killed, violation, peak, tree_cpu, app_status, setup_error },
+    )
 }
+
+/// A server's run: tell the server the app's exit status as soon as it is final, so that
+/// the client's reply waits for none of the teardown (init's exit with the mount and pid
+/// namespaces, the cgroups' removal, the supervisor's own exit). Only when nothing after
+/// this can change the outcome or what the client sees: every process of the run is gone,
+/// the app exited (a signal could still turn out to be the memory limit's), no limit was
+/// hit, no setup error, and no report file, --output relay or --disk copy-back is still to
+/// come. The status is the one the supervisor exits with later (`finish`). Returns the
+/// setup error when it read it (it can be read once).
+fn reply_early(run: &mut Run<Supervisor>, status: i32, all_gone: bool, killed: Killed) -> Option<String> {
+    let fd = run.s.reply?;
+    let (p, r) = (run.policy, &run.s.reports);
+    let after = p.limits.output.is_some() || run.s.disk.active() || r.report.is_some() || r.meta.is_some();
+    if !all_gone || killed != Killed::No || !libc::WIFEXITED(status) || after {
+        return None;
+    }
+    let setup_error = run.s.chan.read_error();
+    if setup_error.is_empty() {
+        if p.verbose {
+            let _ = sys::write_all(2, b"sandbox: exit status sent to the server before the teardown\n");
+        }
+        let mut m = [REPLY_STATUS, 0, 0, 0, 0];
+        m[1..].copy_from_slice(&status.to_le_bytes());
+        let _ = sys::send_with_fds(fd, &m, &[]);
+    }
+    Some(setup_error)
+}
+
+/// The early reply's message on the server's socket: this byte, then the wait status (i32,
+/// little-endian).
+pub const REPLY_STATUS: u8 = b'S';
 
 fn relay_signals(sfd: c_int, init: c_int) {
     let mut buf = [0u8; 128 * 8];
@@ -253,8 +311,8 @@ fn finish(
     v: Verdict,
 ) -> ! {
     let (killed, violation) = (v.killed, v.violation);
-    let app_status = run.s.chan.wait_status().unwrap_or(init_status);
-    let setup_error = run.s.chan.read_error();
+    let app_status = v.app_status.or_else(|| run.s.chan.wait_status().map(|(s, _)| s)).unwrap_or(init_status);
+    let setup_error = v.setup_error.unwrap_or_else(|| run.s.chan.read_error());
     let ru_cpu = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
     let rusage_cpu = ru_cpu(ru.ru_utime) + ru_cpu(ru.ru_stime);
     let cpu_ns = cg.as_ref().and_then(|c| c.cpu_ns()).unwrap_or(rusage_cpu.max(v.tree_cpu));

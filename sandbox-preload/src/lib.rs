@@ -46,8 +46,16 @@ extern "C" fn init(_argc: i32, argv: *const *const u8, envp: *const *const u8) {
     };
     // SAFETY: the loader's arrays, as above, live for the whole process.
     let (argv, envp) = unsafe { (sys::CStrArray::new(args), sys::CStrArray::new(vars)) };
-    let target =
-        sandbox_core::Target { fd: exe, argv, envp, name: "program", script: false, pool: None, template: &[] };
+    let target = sandbox_core::Target {
+        fd: exe,
+        argv,
+        envp,
+        name: "program",
+        script: false,
+        pool: None,
+        template: &[],
+        reply: None,
+    };
     sandbox_core::arm(&policy, target)
 }
 

@@ -314,17 +314,18 @@ fn the_server_survives_bad_requests_and_stops_cleanly() {
 
 /// The server's own count of runs handed to a slot armed ahead, from its log at stop.
 fn pooled_runs(srv: &mut Server) -> (u64, u64) {
-    let [runs, pooled, _] = stop_counts(srv);
+    let [runs, pooled, _, _] = stop_counts(srv);
     (runs, pooled)
 }
 
-/// Stop the server; its counts: runs, runs armed ahead, armed runs that failed unused.
-fn stop_counts(srv: &mut Server) -> [u64; 3] {
+/// Stop the server; its counts: runs, runs armed ahead, runs answered before their
+/// teardown, armed runs that failed unused.
+fn stop_counts(srv: &mut Server) -> [u64; 4] {
     srv.stop();
     let log = srv.log_text();
     let line = log.lines().find(|l| l.contains("stopped:")).unwrap_or_else(|| panic!("no stop line: {log}"));
     let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
-    nums.try_into().unwrap_or_else(|n| panic!("not three counts {n:?}: {line}"))
+    nums.try_into().unwrap_or_else(|n| panic!("not four counts {n:?}: {line}"))
 }
 
 /// A request like the last one is served by a run armed ahead for it, never shared: each
@@ -446,7 +447,7 @@ fn an_armed_run_that_fails_writes_no_report() {
     // The request's refills fail the same way, after or while it ends; stopping the server
     // waits for every one of them.
     std::thread::sleep(Duration::from_millis(500));
-    let [runs, pooled, failed] = stop_counts(&mut srv);
+    let [runs, pooled, _, failed] = stop_counts(&mut srv);
     assert_eq!((runs, pooled), (1, 0), "{}", srv.log_text());
     assert!(failed >= 1, "the refills did not fail as expected: {}", srv.log_text());
     // The server's own log lives in the same directory; only the client's files count.
@@ -631,7 +632,7 @@ fn requests_that_cannot_be_armed_ahead_are_not_failures() {
         out(srv.client(Who::Root, s.path(), &[], &["/bin/true"]), &format!("run {i}")).ok();
         std::thread::sleep(Duration::from_millis(300));
     }
-    let [runs, pooled, failed] = stop_counts(&mut srv);
+    let [runs, pooled, _, failed] = stop_counts(&mut srv);
     assert_eq!(runs, 10, "{}", srv.log_text());
     assert!(pooled >= 3, "only {pooled} of the 4 plain runs armed ahead: {}", srv.log_text());
     assert_eq!(failed, 0, "slots that said they cannot be pooled counted as failures: {}", srv.log_text());
@@ -725,4 +726,59 @@ fn a_changed_etc_file_reaches_the_next_served_run() {
     drop(f);
     assert!(run("after").contains("No such file"), "{}", srv.log_text());
     assert!(srv.log_text().contains("a source of the jail changed on the host"), "{}", srv.log_text());
+}
+
+/// A served run's status reaches its client before the run's teardown, but only once it is
+/// final: every process of the run is dead by then (a background writer stops at the
+/// reply, not later), and a run whose outcome still depends on what comes after the app's
+/// exit (a report file, a limit, a death by signal) is answered after its teardown, as
+/// before. Both users, armed ahead and not (-v never is).
+#[test]
+fn a_served_runs_status_comes_before_its_teardown_only_when_final() {
+    let s = Scratch::new("srv-early");
+    let (uid, _) = ensure_user();
+    let mut srv = Server::start(&s, "s", &[&format!("--allow-uid={uid}"), "--pool=2", "--wall-time=5"]);
+    const EARLY: &str = "sandbox: exit status sent to the server before the teardown";
+    let mut early = 0;
+    for who in BOTH {
+        let name = format!("bg-{who:?}.log");
+        let log = s.join(&name);
+        let _ = std::fs::remove_file(&log);
+        // A writer left running in the background (in the work dir, the client's cwd; not
+        // on the client's pipes, which would hold the client's reader until it dies anyway):
+        // it is dead before the status goes.
+        let script = format!("(while :; do echo x >> {name}; done) >/dev/null 2>&1 & sleep 0.2; exit 7");
+        for (i, opts) in [&["-v"][..], &[], &[]].iter().enumerate() {
+            let o = out(srv.client(who, s.path(), opts, &["/bin/sh", "-c", &script]), &format!("{who:?} bg {i}"));
+            let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+            o.exit(7);
+            assert!(size > 0, "{who:?} run {i}: the background writer never ran");
+            std::thread::sleep(Duration::from_millis(200));
+            let later = std::fs::metadata(&log).unwrap().len();
+            assert_eq!(size, later, "{who:?} run {i}: the background writer still ran after the reply");
+            if i == 0 {
+                assert!(o.stderr().contains(EARLY), "{who:?}: -v did not say so: {}", o.stderr());
+            }
+            std::fs::remove_file(&log).unwrap();
+            early += 1;
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        // Not final at the app's exit: each is answered after its teardown, as it was.
+        let rep = s.join(&format!("r-{who:?}.json"));
+        let o =
+            out(srv.client(who, s.path(), &["-v", &format!("--report={}", rep.display())], &["/bin/true"]), "report");
+        o.ok();
+        assert!(!o.stderr().contains(EARLY), "{who:?}: replied before its report: {}", o.stderr());
+        assert_eq!(field(&std::fs::read_to_string(&rep).unwrap(), "status"), "OK");
+        let o = out(srv.client(who, s.path(), &["-v"], &["/bin/sh", "-c", "kill -USR1 $$"]), "signal");
+        assert_eq!(o.signal(), Some(libc::SIGUSR1), "{who:?}");
+        assert!(!o.stderr().contains(EARLY), "{who:?}: replied before a signal's verdict: {}", o.stderr());
+        let o = out(srv.client(who, s.path(), &["-v", "--wall-time=0.2"], &["/bin/sleep", "5"]), "timeout");
+        assert!(o.stderr().contains("wall time limit exceeded"), "{who:?}: {}", o.stderr());
+        assert!(!o.stderr().contains(EARLY), "{who:?}: replied before the limit's verdict: {}", o.stderr());
+    }
+    let [runs, pooled, answered, _] = stop_counts(&mut srv);
+    assert_eq!(runs, 2 * 6, "{}", srv.log_text());
+    assert!(pooled >= 2, "no run was armed ahead: {}", srv.log_text());
+    assert_eq!(answered, early, "runs answered before their teardown: {}", srv.log_text());
 }

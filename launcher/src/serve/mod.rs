@@ -61,6 +61,8 @@ pub struct Handoff {
     pub slot: Option<i32>,
     /// Clones of the jail template's trees (template.rs), for this run alone.
     pub jail: Vec<sandbox_core::Part>,
+    /// An unpooled run's socket for its early status (sandbox_core::Target::reply).
+    pub reply: Option<i32>,
 }
 
 pub struct Options {
@@ -144,8 +146,9 @@ pub struct Peer {
 enum State {
     /// The request is arriving.
     Reading { buf: Vec<u8>, fds: Vec<Fd> },
-    /// Its run's launcher is this child.
-    Running { child: i32, msg: Vec<u8> },
+    /// Its run's launcher is this child; `reply` is where its supervisor sends the app's
+    /// status before the teardown, when it can (sandbox_core's supervisor.rs).
+    Running { child: i32, msg: Vec<u8>, reply: Option<Fd> },
 }
 
 struct Conn {
@@ -205,9 +208,11 @@ struct Server<'a> {
     /// when the template and the armed runs were made.
     sources: Vec<Vec<u8>>,
     stamp: u64,
-    /// Runs started, and how many of them in a slot armed ahead.
+    /// Runs started, how many of them in a slot armed ahead, and how many were answered
+    /// before their teardown.
     runs: u64,
     pooled: u64,
+    early: u64,
 }
 
 pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
@@ -230,7 +235,8 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
     let sources = sandbox_core::fs::fixed_sources();
     let stamp = sandbox_core::fs::stamp(&sources);
     let conns = HashMap::new();
-    let mut srv = Server { o, served: &served, dispatch, conns, pool, template, sources, stamp, runs: 0, pooled: 0 };
+    let mut srv =
+        Server { o, served: &served, dispatch, conns, pool, template, sources, stamp, runs: 0, pooled: 0, early: 0 };
     let mut stopping = false;
     loop {
         if stopping && srv.conns.is_empty() {
@@ -239,8 +245,8 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
             while sys::wait4(-1, 0, None).is_ok() {}
             let _ = std::fs::remove_file(&srv.o.socket);
             log(&format!(
-                "stopped: {} run(s), {} of them armed ahead; {} armed run(s) failed before a request",
-                srv.runs, srv.pooled, srv.pool.failed
+                "stopped: {} run(s), {} of them armed ahead, {} answered before their teardown; {} armed run(s) failed before a request",
+                srv.runs, srv.pooled, srv.early, srv.pool.failed
             ));
             exit(0);
         }
@@ -248,8 +254,11 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
         if !stopping {
             pfds.push(libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 });
         }
-        for &fd in srv.conns.keys() {
+        for (&fd, c) in &srv.conns {
             pfds.push(libc::pollfd { fd, events: libc::POLLIN | libc::POLLRDHUP, revents: 0 });
+            if let State::Running { reply: Some(r), .. } = &c.state {
+                pfds.push(libc::pollfd { fd: r.raw(), events: libc::POLLIN, revents: 0 });
+            }
         }
         for e in &srv.pool.entries {
             for sl in &e.slots {
@@ -294,6 +303,8 @@ pub fn serve(o: Options, served: Served, dispatch: Dispatch) -> ! {
                 }
             } else if let Some((i, j)) = srv.pool.find_sock(p.fd) {
                 srv.slot_says(i, j);
+            } else {
+                srv.early_status(p.fd);
             }
         }
     }
@@ -375,6 +386,24 @@ impl Server<'_> {
             let c = self.conns.remove(&fd).expect("found above");
             let _ = c.stream.set_nonblocking(false);
             let _ = sys::write_all(fd, &proto::status_msg(status));
+        }
+    }
+
+    /// A run's reply socket is readable: the app's status, sent before the run's teardown,
+    /// goes to the client now, and the child is only reaped when it ends. Anything else (the
+    /// child ended without one) leaves the reply to `reap`.
+    fn early_status(&mut self, rfd: i32) {
+        let is_it = |c: &Conn| matches!(&c.state, State::Running { reply: Some(r), .. } if r.raw() == rfd);
+        let Some(fd) = self.conns.iter().find(|(_, c)| is_it(c)).map(|(&fd, _)| fd) else { return };
+        let mut b = [0u8; 8];
+        let n = sys::read(rfd, &mut b).unwrap_or(0);
+        if n == 5 && b[0] == sandbox_core::supervisor::REPLY_STATUS {
+            let c = self.conns.remove(&fd).expect("found above");
+            let _ = c.stream.set_nonblocking(false);
+            let _ = sys::write_all(fd, &proto::status_msg(i32::from_le_bytes(b[1..5].try_into().unwrap())));
+            self.early += 1;
+        } else if let Some(State::Running { reply, .. }) = self.conns.get_mut(&fd).map(|c| &mut c.state) {
+            *reply = None;
         }
     }
 
@@ -469,8 +498,8 @@ impl Server<'_> {
                 };
                 let fds = std::mem::take(fds);
                 match self.launch(&c.peer, req, fds) {
-                    Ok(child) => {
-                        c.state = State::Running { child, msg: Vec::new() };
+                    Ok((child, reply)) => {
+                        c.state = State::Running { child, msg: Vec::new(), reply: Some(reply) };
                         true
                     }
                     Err(e) => {
@@ -479,7 +508,7 @@ impl Server<'_> {
                     }
                 }
             }
-            State::Running { child, msg } => {
+            State::Running { child, msg, .. } => {
                 let child = *child;
                 let mut b = [0u8; 64];
                 match sys::read(fd, &mut b) {
@@ -507,8 +536,9 @@ impl Server<'_> {
     }
 
     /// Start the run of a complete request: in a ready slot of its key, else in a new
-    /// child. Then arm the key's next slots. Returns the pid whose exit is the run's.
-    fn launch(&mut self, peer: &Peer, mut req: Request, fds: Vec<Fd>) -> Result<i32, String> {
+    /// child. Then arm the key's next slots. Returns the pid whose exit is the run's, and
+    /// the socket its early status comes on.
+    fn launch(&mut self, peer: &Peer, mut req: Request, fds: Vec<Fd>) -> Result<(i32, Fd), String> {
         self.fresh_jail();
         let key = Key::of(&req, peer, &fds[0]);
         let entry = key.as_ref().and_then(|k| self.pool.entry(k, &req.env, &fds[0]));
@@ -522,19 +552,22 @@ impl Server<'_> {
             }
         }
         self.runs += 1;
-        let pid = match pid {
+        let run = match pid {
             Some(p) => {
                 self.pooled += 1;
                 p
             }
             None => {
+                let [mine, theirs] = sys::socketpair_fds(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC)
+                    .map_err(|e| format!("socketpair: {}", sandbox_core::error::strerror(e)))?;
                 // Other clients' partial requests and keys must not be in the child's memory.
                 match fork().map_err(|e| format!("fork: {}", sandbox_core::error::strerror(e)))? {
                     0 => {
+                        drop(mine);
                         self.scrub_for(key.as_ref());
-                        become_client(req, fds, peer, self, None)
+                        become_client(req, fds, peer, self, Channel::Reply(theirs))
                     }
-                    child => child,
+                    child => (child, mine),
                 }
             }
         };
@@ -544,7 +577,7 @@ impl Server<'_> {
             }
         }
         pool::scrub_request(&mut req);
-        Ok(pid)
+        Ok(run)
     }
 
     /// In a forked child: overwrite every other client's bytes in this copy of memory.
@@ -580,7 +613,7 @@ impl Server<'_> {
                 let key = self.pool.entries[i].key.clone();
                 let env = self.pool.entries[i].env.clone();
                 self.scrub_for(Some(&key));
-                become_client(Request { env, ..key.req }, fds, &peer, self, Some(theirs))
+                become_client(Request { env, ..key.req }, fds, &peer, self, Channel::Slot(theirs))
             }
             Ok(pid) => self.pool.entries[i].slots.push(Slot { pid, sock: mine, ready: false }),
             Err(_) => {}
@@ -589,8 +622,9 @@ impl Server<'_> {
 }
 
 /// Give a request's descriptors (all but the directory) to a ready slot and wait for its
-/// answer. Some(pid): the slot took it; None: it was stale or gone (it ends by itself).
-fn hand(slot: Slot, req: &Request, fds: &[Fd]) -> Option<i32> {
+/// answer. Some(pid, its socket): the slot took it (the socket brings its early status
+/// now); None: it was stale or gone (it ends by itself).
+fn hand(slot: Slot, req: &Request, fds: &[Fd]) -> Option<(i32, Fd)> {
     let raw: Vec<i32> = fds[1..].iter().map(Fd::raw).collect();
     sys::send_with_fds(slot.sock.raw(), &sandbox_core::pool::fd_message(&req.fds), &raw).ok()?;
     // The slot checks its files, installs the descriptors and opens the reports: quick, but
@@ -602,14 +636,22 @@ fn hand(slot: Slot, req: &Request, fds: &[Fd]) -> Option<i32> {
     }
     let mut b = [0u8; 1];
     match sys::read(slot.sock.raw(), &mut b) {
-        Ok(1) if b[0] == SLOT_ACCEPTED => Some(slot.pid),
+        Ok(1) if b[0] == SLOT_ACCEPTED => Some((slot.pid, slot.sock)),
         _ => None,
     }
 }
 
+/// The server's socket to the child's supervisor.
+enum Channel {
+    /// A pool slot's (the run is armed ahead).
+    Slot(Fd),
+    /// An unpooled run's, for its early status only.
+    Reply(Fd),
+}
+
 /// In the forked child: become the client's launcher, then run the launcher's path (armed
-/// ahead, with `slot`).
-fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, srv: &Server, slot: Option<Fd>) -> ! {
+/// ahead, with a slot).
+fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, srv: &Server, chan: Channel) -> ! {
     let (served, dispatch) = (srv.served, srv.dispatch);
     let fail = |what: &str, e: i32| -> ! {
         // The client's stderr is not in place yet for every failure: both get it.
@@ -634,13 +676,15 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, srv: &Server, slot: Op
     let mut raw: Vec<i32> = fds.into_iter().map(Fd::into_raw).collect();
     let clients = raw.len();
     raw.extend(jail.iter().map(|p| p.fd));
-    let slot_raw = slot.map(Fd::into_raw);
-    raw.extend(slot_raw);
+    let slotted = matches!(chan, Channel::Slot(_));
+    raw.push(match chan {
+        Channel::Slot(fd) | Channel::Reply(fd) => fd.into_raw(),
+    });
     let top = req.fds.iter().chain(&raw).copied().max().unwrap_or(2).max(2) + 1;
     let mut moved: Vec<i32> =
         raw.iter().map(|&f| sys::dup_above(f, top).unwrap_or_else(|e| fail("descriptors", e))).collect();
     let _ = sys::close_range(0, (top - 1) as u32, 0);
-    let slot = slot_raw.and_then(|_| moved.pop());
+    let chan = moved.pop().expect("the channel last");
     for (p, &fd) in jail.iter_mut().zip(&moved[clients..]) {
         p.fd = fd;
     }
@@ -654,9 +698,9 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, srv: &Server, slot: Op
             fail("descriptors", e);
         }
     }
-    // Everything above the client's numbers goes, but the slot's socket and the jail's
+    // Everything above the client's numbers goes, but the server's socket and the jail's
     // trees.
-    let mut keep: Vec<i32> = jail.iter().map(|p| p.fd).chain(slot).collect();
+    let mut keep: Vec<i32> = jail.iter().map(|p| p.fd).chain([chan]).collect();
     keep.sort_unstable();
     let mut from = top;
     for k in keep {
@@ -713,5 +757,6 @@ fn become_client(req: Request, fds: Vec<Fd>, peer: &Peer, srv: &Server, slot: Op
             std::env::set_var(std::ffi::OsStr::from_bytes(&b[..i]), std::ffi::OsStr::from_bytes(&b[i + 1..]));
         }
     }
-    dispatch(req.args, served, Handoff { slot, jail })
+    let (slot, reply) = if slotted { (Some(chan), None) } else { (None, Some(chan)) };
+    dispatch(req.args, served, Handoff { slot, jail, reply })
 }
